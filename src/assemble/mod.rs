@@ -1,0 +1,403 @@
+//! Transaction assembly: decoded binlog events in, [`TransactionChunk`]s out.
+//!
+//! The assembler tracks where it is in the binlog (file, offset, executed GTID set), groups the row
+//! changes and DDL of each transaction, drops tables the destination does not capture, and cuts
+//! transactions larger than `chunk_bytes` into chunks.
+//!
+//! # Invariants
+//! - A chunk carries a commit [`Position`] only when it ends a transaction, and that position is the
+//!   offset right after the transaction's last event with the GTID set including it: restarting there
+//!   neither loses nor repeats part of a transaction.
+//! - Every transaction produces a final chunk, even when the filter removed all its changes, so the
+//!   committed position follows the binlog.
+//! - A rolled-back InnoDB transaction never reaches the binlog. A `BEGIN … ROLLBACK` group in the
+//!   binlog holds changes to non-transactional tables that did happen, so it is emitted like a commit.
+//! - A DML statement logged as a QUERY (a session running binlog_format=STATEMENT) on a captured
+//!   table is an error: its rows cannot be captured and must not be skipped silently.
+//!
+//! # Error handling
+//! Decode errors and shape mismatches are definite and name the event's position. Schema lookups
+//! that fail on the network are transient ([`AssembleError::is_transient`]).
+
+pub mod filter;
+
+use std::sync::Arc;
+
+pub use filter::TableFilter;
+
+use crate::binlog::value::RenderOptions;
+use crate::binlog::{DecodeError, EventData, EventDecoder, EventError, EventHeader, EventType, RowsKind};
+use crate::event::{
+    BinlogPosition, Cell, Change, DdlChange, EventOrigin, Gtid, GtidSet, Position, RowChange, RowKind, RowsChange,
+    TransactionChunk,
+};
+use crate::schema::ddl::{self, Statement};
+use crate::schema::{SchemaError, SchemaRegistry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error(transparent)]
+    Decode(#[from] EventError),
+    #[error("at {position}: {source}")]
+    Schema {
+        position: BinlogPosition,
+        #[source]
+        source: SchemaError,
+    },
+    #[error(
+        "at {position}: a DML statement on captured table {table} was logged as a statement, not as rows \
+         (its session ran with binlog_format=STATEMENT or MIXED), so its row changes cannot be captured. \
+         Statement: {sql}. Make every session use binlog_format=ROW, then resynchronise {table}"
+    )]
+    StatementDml { position: BinlogPosition, table: String, sql: String },
+    #[error(
+        "the start position {start} is inside a transaction that began at {began}: start at {began} or after \
+         the transaction ends"
+    )]
+    StartInsideTransaction { start: BinlogPosition, began: BinlogPosition },
+}
+
+impl AssembleError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Schema { source, .. } if source.is_transient())
+    }
+}
+
+/// Where the assembler starts and what it already knows there.
+#[derive(Debug, Clone, Default)]
+pub struct StartState {
+    /// The file the stream begins in, if known before its first ROTATE.
+    pub file: String,
+    /// The executed GTID set at the start. Empty = learn it from the file's GTID_LIST/PREVIOUS_GTIDS.
+    pub gtid_set: GtidSet,
+    /// Read events before this position only to learn the GTID set; emit from here on.
+    pub skip_until: Option<BinlogPosition>,
+    /// Skip transactions that began before this time (seconds since the epoch).
+    pub skip_before_timestamp: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssemblerConfig {
+    pub render: RenderOptions,
+    pub filter: TableFilter,
+    /// A transaction holding more than this many bytes of changes is emitted in chunks.
+    pub chunk_bytes: usize,
+    /// Emit DDL on captured tables as Canal DDL messages.
+    pub emit_ddl: bool,
+    /// What to do with DML logged as a statement.
+    pub statement_dml: StatementDml,
+}
+
+/// DML logged as a QUERY event (its session ran with binlog_format=STATEMENT or MIXED).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatementDml {
+    /// Stop with an error naming the statement: its rows cannot be captured (the pipeline).
+    Error,
+    /// Pass the statement on as a QUERY change (tools that show what a binlog holds).
+    Report,
+}
+
+/// The transaction being read.
+#[derive(Debug)]
+struct OpenTransaction {
+    gtid: Option<Gtid>,
+    changes: Vec<Change>,
+    size_bytes: usize,
+    /// Read only to track positions: it began before the configured start.
+    skipped: bool,
+    /// Opened by BEGIN (or a MariaDB non-standalone GTID): it ends at XID/COMMIT, not at the next
+    /// statement.
+    explicit: bool,
+    /// Where it began, for error messages.
+    began: BinlogPosition,
+}
+
+pub struct Assembler {
+    decoder: EventDecoder,
+    registry: SchemaRegistry,
+    config: AssemblerConfig,
+    /// The binlog file being read.
+    file: String,
+    gtid_set: GtidSet,
+    skip_until: Option<BinlogPosition>,
+    skip_before_timestamp: Option<u32>,
+    open: Option<OpenTransaction>,
+}
+
+impl Assembler {
+    pub fn new(config: AssemblerConfig, registry: SchemaRegistry, start: StartState) -> Self {
+        Self {
+            decoder: EventDecoder::new(),
+            registry,
+            config,
+            file: start.file,
+            gtid_set: start.gtid_set,
+            skip_until: start.skip_until,
+            skip_before_timestamp: start.skip_before_timestamp,
+            open: None,
+        }
+    }
+
+    /// The binlog file currently being read.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// Feed one raw event; returns a chunk when one is complete.
+    pub async fn push(&mut self, raw: Vec<u8>) -> Result<Option<TransactionChunk>, AssembleError> {
+        let header = EventHeader::parse(&raw).map_err(|e| self.event_error(None, EventType(0), e))?;
+        let event = self.decoder.decode(raw).map_err(|e| self.event_error(Some(&header), header.event_type, e))?;
+        let reached_start = self.skip_until.as_ref().is_some_and(|until| {
+            !header.is_artificial()
+                && header.log_pos != 0
+                && self.file == until.file
+                && header.start_offset() >= until.offset
+        });
+        if reached_start
+            && let Some(until) = self.skip_until.take()
+            && let Some(open) = &self.open
+        {
+            return Err(AssembleError::StartInsideTransaction { start: until, began: open.began.clone() });
+        }
+        match event.data {
+            EventData::Rotate(rotate) => {
+                self.file = rotate.next_file;
+                Ok(None)
+            }
+            EventData::MariadbGtidList(list) => {
+                if self.gtid_set.is_empty() {
+                    self.gtid_set = GtidSet::Mariadb(list.into_iter().collect());
+                }
+                Ok(None)
+            }
+            EventData::PreviousGtids(set) => {
+                if self.gtid_set.is_empty() {
+                    self.gtid_set = set;
+                }
+                Ok(None)
+            }
+            EventData::MysqlGtid(g) => {
+                // BEGIN follows for transactions; a DDL statement follows on its own.
+                self.begin(&header, g.gtid.map(Gtid::Mysql), false);
+                Ok(None)
+            }
+            EventData::MariadbGtid(g) => {
+                self.begin(&header, Some(Gtid::Mariadb(g.gtid)), !g.is_standalone());
+                Ok(None)
+            }
+            EventData::Query(query) => self.query(&header, query).await,
+            EventData::TableMap(_) => Ok(None),
+            EventData::Rows(rows) => {
+                self.rows(&header, rows).await?;
+                Ok(self.chunk_if_full())
+            }
+            EventData::Xid(_) | EventData::XaPrepare { .. } => Ok(self.commit(&header)),
+            EventData::FormatDescription(_)
+            | EventData::BinlogCheckpoint(_)
+            | EventData::RowsQuery(_)
+            | EventData::Heartbeat(_)
+            | EventData::Ignored => Ok(None),
+        }
+    }
+
+    fn origin(&self, header: &EventHeader) -> EventOrigin {
+        EventOrigin {
+            position: BinlogPosition::new(self.file.clone(), header.start_offset()),
+            server_id: header.server_id,
+            timestamp_ms: u64::from(header.timestamp) * 1000,
+        }
+    }
+
+    fn event_error(&self, header: Option<&EventHeader>, event_type: EventType, source: DecodeError) -> AssembleError {
+        let offset = header.map_or(0, EventHeader::start_offset);
+        AssembleError::Decode(EventError {
+            position: BinlogPosition::new(self.file.clone(), offset),
+            event_type,
+            source,
+        })
+    }
+
+    fn begin(&mut self, header: &EventHeader, gtid: Option<Gtid>, explicit: bool) {
+        let skipped = self.skip_until.is_some() || self.skip_before_timestamp.is_some_and(|t| header.timestamp < t);
+        if !skipped {
+            self.skip_before_timestamp = None;
+        }
+        self.open = Some(OpenTransaction {
+            gtid,
+            changes: Vec::new(),
+            size_bytes: 0,
+            skipped,
+            explicit,
+            began: BinlogPosition::new(self.file.clone(), header.start_offset()),
+        });
+    }
+
+    fn ensure_open(&mut self, header: &EventHeader) {
+        if self.open.is_none() {
+            self.begin(header, None, false);
+        }
+    }
+
+    async fn query(
+        &mut self,
+        header: &EventHeader,
+        query: crate::binlog::query::Query,
+    ) -> Result<Option<TransactionChunk>, AssembleError> {
+        if query.is_begin() {
+            // MySQL: GTID then BEGIN; without GTIDs BEGIN opens the transaction.
+            match &mut self.open {
+                Some(open) if open.changes.is_empty() => open.explicit = true,
+                _ => self.begin(header, None, true),
+            }
+            return Ok(None);
+        }
+        if query.is_commit() || query.is_rollback() {
+            return Ok(self.commit(header));
+        }
+        let statement = ddl::classify(&query.sql, &query.schema);
+        self.ensure_open(header);
+        let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
+        match &statement {
+            Statement::TableDdl { kind, tables } => {
+                self.registry.invalidate(&statement);
+                let captured = tables.iter().find(|t| self.config.filter.matches(&t.schema, &t.table));
+                if let Some(table) = captured
+                    && self.config.emit_ddl
+                    && !skipped
+                {
+                    let change = Change::Ddl(DdlChange {
+                        schema: table.schema.clone(),
+                        table: table.table.clone(),
+                        kind: *kind,
+                        sql: query.sql.clone(),
+                        origin: self.origin(header),
+                    });
+                    self.add_change(change, query.sql.len() + 256);
+                }
+            }
+            Statement::SchemaDdl { .. } => self.registry.invalidate(&statement),
+            Statement::Dml { tables } => {
+                let captured = if tables.is_empty() {
+                    Some(format!("(unknown, in schema '{}')", query.schema))
+                } else {
+                    tables
+                        .iter()
+                        .find(|t| self.config.filter.matches(&t.schema, &t.table))
+                        .map(|t| format!("{}.{}", t.schema, t.table))
+                };
+                if let Some(table) = captured
+                    && !skipped
+                {
+                    if self.config.statement_dml == StatementDml::Report {
+                        let first = tables.first();
+                        let change = Change::Ddl(DdlChange {
+                            schema: first.map_or_else(|| query.schema.clone(), |t| t.schema.clone()),
+                            table: first.map(|t| t.table.clone()).unwrap_or_default(),
+                            kind: crate::event::DdlKind::Query,
+                            sql: query.sql.clone(),
+                            origin: self.origin(header),
+                        });
+                        self.add_change(change, query.sql.len() + 256);
+                        return Ok(None);
+                    }
+                    return Err(AssembleError::StatementDml {
+                        position: self.origin(header).position,
+                        table,
+                        sql: query.sql.chars().take(500).collect(),
+                    });
+                }
+            }
+            Statement::TransactionControl | Statement::Other => {
+                tracing::debug!(position = %self.origin(header).position, sql = %query.sql, "statement not captured");
+            }
+        }
+        // DDL commits implicitly, and a statement outside BEGIN…COMMIT is its own transaction;
+        // statements inside one (SAVEPOINT, …) leave it open.
+        let explicit = self.open.as_ref().is_some_and(|o| o.explicit);
+        if !explicit || matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
+            return Ok(self.commit(header));
+        }
+        Ok(None)
+    }
+
+    async fn rows(&mut self, header: &EventHeader, rows: crate::binlog::RowsEvent) -> Result<(), AssembleError> {
+        self.ensure_open(header);
+        let map = Arc::clone(
+            self.decoder.table_map(rows.table_id).map_err(|e| self.event_error(Some(header), header.event_type, e))?,
+        );
+        if !self.config.filter.matches(&map.schema, &map.table) || self.open.as_ref().is_some_and(|o| o.skipped) {
+            return Ok(());
+        }
+        let schema = self
+            .registry
+            .table(&map)
+            .await
+            .map_err(|source| AssembleError::Schema { position: self.origin(header).position, source })?;
+        let images = rows
+            .decode_rows(&schema.codecs, &self.config.render)
+            .map_err(|e| self.event_error(Some(header), header.event_type, e))?;
+        let kind = match rows.kind {
+            RowsKind::Write => RowKind::Insert,
+            RowsKind::Update => RowKind::Update,
+            RowsKind::Delete => RowKind::Delete,
+        };
+        let mut size = 256;
+        let rows: Vec<RowChange> = images
+            .into_iter()
+            .map(|pair| {
+                size += image_size(pair.before.as_deref()) + image_size(pair.after.as_deref());
+                RowChange { before: pair.before, after: pair.after }
+            })
+            .collect();
+        let change = Change::Rows(RowsChange { table: schema, kind, rows, origin: self.origin(header) });
+        self.add_change(change, size);
+        Ok(())
+    }
+
+    fn add_change(&mut self, change: Change, size: usize) {
+        if let Some(open) = &mut self.open {
+            open.changes.push(change);
+            open.size_bytes += size;
+        }
+    }
+
+    /// A chunk of the open transaction when it has grown past `chunk_bytes`.
+    fn chunk_if_full(&mut self) -> Option<TransactionChunk> {
+        let open = self.open.as_mut()?;
+        if open.size_bytes < self.config.chunk_bytes {
+            return None;
+        }
+        let changes = std::mem::take(&mut open.changes);
+        let size_bytes = std::mem::take(&mut open.size_bytes);
+        Some(TransactionChunk { gtid: open.gtid.clone(), changes, commit: None, size_bytes })
+    }
+
+    /// End the open transaction at this event.
+    fn commit(&mut self, header: &EventHeader) -> Option<TransactionChunk> {
+        self.decoder.end_transaction();
+        let open = self.open.take()?;
+        if let Some(gtid) = &open.gtid {
+            self.gtid_set.add(gtid);
+        }
+        if open.skipped {
+            return None;
+        }
+        let position = Position {
+            binlog: BinlogPosition::new(self.file.clone(), u64::from(header.log_pos)),
+            gtid_set: self.gtid_set.clone(),
+            last_gtid: open.gtid.clone(),
+            server_id: header.server_id,
+            timestamp_ms: u64::from(header.timestamp) * 1000,
+        };
+        Some(TransactionChunk {
+            gtid: open.gtid,
+            changes: open.changes,
+            commit: Some(position),
+            size_bytes: open.size_bytes,
+        })
+    }
+}
+
+fn image_size(image: Option<&[Cell]>) -> usize {
+    image.map_or(0, |cells| cells.iter().map(|c| 32 + c.as_text().map_or(0, str::len)).sum())
+}

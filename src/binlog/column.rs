@@ -1,0 +1,282 @@
+//! Column types as the binlog encodes them, and what decoding one column's value needs.
+
+use std::sync::Arc;
+
+/// The `enum_field_types` code a TABLE_MAP gives for a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnType(pub u8);
+
+impl ColumnType {
+    pub const DECIMAL: Self = Self(0);
+    pub const TINY: Self = Self(1);
+    pub const SHORT: Self = Self(2);
+    pub const LONG: Self = Self(3);
+    pub const FLOAT: Self = Self(4);
+    pub const DOUBLE: Self = Self(5);
+    pub const NULL: Self = Self(6);
+    pub const TIMESTAMP: Self = Self(7);
+    pub const LONGLONG: Self = Self(8);
+    pub const INT24: Self = Self(9);
+    pub const DATE: Self = Self(10);
+    pub const TIME: Self = Self(11);
+    pub const DATETIME: Self = Self(12);
+    pub const YEAR: Self = Self(13);
+    pub const NEWDATE: Self = Self(14);
+    pub const VARCHAR: Self = Self(15);
+    pub const BIT: Self = Self(16);
+    pub const TIMESTAMP2: Self = Self(17);
+    pub const DATETIME2: Self = Self(18);
+    pub const TIME2: Self = Self(19);
+    pub const TYPED_ARRAY: Self = Self(20);
+    pub const VECTOR: Self = Self(242);
+    pub const JSON: Self = Self(245);
+    pub const NEWDECIMAL: Self = Self(246);
+    pub const ENUM: Self = Self(247);
+    pub const SET: Self = Self(248);
+    pub const TINY_BLOB: Self = Self(249);
+    pub const MEDIUM_BLOB: Self = Self(250);
+    pub const LONG_BLOB: Self = Self(251);
+    pub const BLOB: Self = Self(252);
+    pub const VAR_STRING: Self = Self(253);
+    pub const STRING: Self = Self(254);
+    pub const GEOMETRY: Self = Self(255);
+
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0 => "DECIMAL",
+            1 => "TINY",
+            2 => "SHORT",
+            3 => "LONG",
+            4 => "FLOAT",
+            5 => "DOUBLE",
+            6 => "NULL",
+            7 => "TIMESTAMP",
+            8 => "LONGLONG",
+            9 => "INT24",
+            10 => "DATE",
+            11 => "TIME",
+            12 => "DATETIME",
+            13 => "YEAR",
+            14 => "NEWDATE",
+            15 => "VARCHAR",
+            16 => "BIT",
+            17 => "TIMESTAMP2",
+            18 => "DATETIME2",
+            19 => "TIME2",
+            20 => "TYPED_ARRAY",
+            242 => "VECTOR",
+            245 => "JSON",
+            246 => "NEWDECIMAL",
+            247 => "ENUM",
+            248 => "SET",
+            249 => "TINY_BLOB",
+            250 => "MEDIUM_BLOB",
+            251 => "LONG_BLOB",
+            252 => "BLOB",
+            253 => "VAR_STRING",
+            254 => "STRING",
+            255 => "GEOMETRY",
+            _ => "UNKNOWN",
+        }
+    }
+
+    /// Number of metadata bytes this type has in a TABLE_MAP.
+    pub fn metadata_len(self) -> usize {
+        match self {
+            Self::FLOAT
+            | Self::DOUBLE
+            | Self::BLOB
+            | Self::TINY_BLOB
+            | Self::MEDIUM_BLOB
+            | Self::LONG_BLOB
+            | Self::GEOMETRY
+            | Self::JSON
+            | Self::VECTOR
+            | Self::TIME2
+            | Self::DATETIME2
+            | Self::TIMESTAMP2 => 1,
+            Self::VARCHAR | Self::VAR_STRING | Self::BIT | Self::NEWDECIMAL | Self::STRING | Self::ENUM | Self::SET => {
+                2
+            }
+            _ => 0,
+        }
+    }
+
+    /// Types with a SIGNEDNESS bit in TABLE_MAP optional metadata.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Self::TINY
+                | Self::SHORT
+                | Self::INT24
+                | Self::LONG
+                | Self::LONGLONG
+                | Self::NEWDECIMAL
+                | Self::FLOAT
+                | Self::DOUBLE
+        )
+    }
+
+    /// Types that carry a character set in TABLE_MAP optional metadata (by their real type).
+    /// MySQL 9 counts VECTOR among them (with the binary collation).
+    pub fn is_character(self) -> bool {
+        matches!(
+            self,
+            Self::STRING
+                | Self::VAR_STRING
+                | Self::VARCHAR
+                | Self::BLOB
+                | Self::TINY_BLOB
+                | Self::MEDIUM_BLOB
+                | Self::LONG_BLOB
+                | Self::VECTOR
+        )
+    }
+
+    pub fn is_enum_or_set(self) -> bool {
+        matches!(self, Self::ENUM | Self::SET)
+    }
+}
+
+/// The character set a text column's bytes are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Charset {
+    /// utf8mb4, utf8mb3 and ascii (ascii is a subset).
+    Utf8,
+    /// MySQL's latin1, which is Windows-1252.
+    Latin1,
+    /// Bytes, not text (BINARY, VARBINARY, BLOB).
+    Binary,
+    /// Another character set, by collation id: decoded as UTF-8 if valid, else an error.
+    Other(u16),
+}
+
+impl Charset {
+    /// Map a collation id to its character set. Covers MySQL's and MariaDB's ids for utf8mb3,
+    /// utf8mb4, ascii, latin1 and binary; other ids keep their number.
+    pub fn from_collation_id(id: u16) -> Self {
+        match id {
+            63 => Self::Binary,
+            // latin1: MySQL ids, plus MariaDB's nopad variants.
+            5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 | 1032 | 1071 => Self::Latin1,
+            // ascii
+            11 | 65 | 1035 | 1089 => Self::Utf8,
+            // utf8mb3
+            33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => Self::Utf8,
+            // utf8mb4 (MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range)
+            45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => Self::Utf8,
+            _ => Self::Other(id),
+        }
+    }
+
+    /// Map a character set name (information_schema's CHARACTER_SET_NAME) to a charset.
+    pub fn from_name(name: &str) -> Self {
+        match name.to_ascii_lowercase().as_str() {
+            "utf8" | "utf8mb3" | "utf8mb4" | "ascii" => Self::Utf8,
+            "latin1" => Self::Latin1,
+            "binary" => Self::Binary,
+            _ => Self::Other(0),
+        }
+    }
+
+    /// Decode text for display where a replacement character is acceptable (SQL statements).
+    pub fn decode_lossy(self, bytes: &[u8]) -> String {
+        match self {
+            Self::Latin1 => bytes.iter().map(|&b| cp1252_char(b)).collect(),
+            _ => String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+
+    /// Decode a column value exactly; `None` when the bytes are not valid in this charset.
+    pub fn decode(self, bytes: &[u8]) -> Option<String> {
+        match self {
+            Self::Latin1 => Some(bytes.iter().map(|&b| cp1252_char(b)).collect()),
+            Self::Binary => Some(bytes.iter().map(|&b| char::from(b)).collect()),
+            Self::Utf8 | Self::Other(_) => std::str::from_utf8(bytes).ok().map(str::to_owned),
+        }
+    }
+}
+
+/// MySQL's latin1 is cp1252: 0x80–0x9F map to typographic characters, except the five bytes
+/// cp1252 leaves undefined, which MySQL maps to the C1 controls of the same number.
+fn cp1252_char(b: u8) -> char {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D,
+        0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+        0x0153, 0x009D, 0x017E, 0x0178,
+    ];
+    match b {
+        0x80..=0x9f => char::from_u32(u32::from(HIGH[usize::from(b - 0x80)])).expect("table holds valid chars"),
+        _ => char::from(b),
+    }
+}
+
+/// Everything needed to decode one column's value from a row image and render it as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnCodec {
+    /// The type as written in TABLE_MAP (STRING for CHAR/ENUM/SET; see `real_type`).
+    pub binlog_type: ColumnType,
+    /// TABLE_MAP metadata for the type (length, precision, fsp, …).
+    pub meta: u16,
+    pub unsigned: bool,
+    pub charset: Charset,
+    /// ENUM labels (index 1 = first label) or SET labels (bit 0 = first label).
+    pub labels: Option<Arc<[String]>>,
+}
+
+impl ColumnCodec {
+    pub fn new(binlog_type: ColumnType, meta: u16) -> Self {
+        Self { binlog_type, meta, unsigned: false, charset: Charset::Utf8, labels: None }
+    }
+
+    /// STRING columns hide CHAR, BINARY, ENUM and SET behind one code; the metadata says which.
+    pub fn real_type(&self) -> ColumnType {
+        if self.binlog_type == ColumnType::STRING && self.meta >= 256 {
+            let byte0 = (self.meta >> 8) as u8;
+            if byte0 & 0x30 != 0x30 {
+                // A CHAR longer than 255 bytes: the length's high bits are folded into byte0.
+                return ColumnType::STRING;
+            }
+            return ColumnType(byte0);
+        }
+        self.binlog_type
+    }
+
+    /// Maximum byte length of a CHAR/BINARY column (STRING real type).
+    pub fn string_max_len(&self) -> usize {
+        let byte0 = usize::from(self.meta >> 8);
+        let byte1 = usize::from(self.meta & 0xff);
+        if self.meta >= 256 && (byte0 & 0x30) != 0x30 {
+            byte1 | (((byte0 & 0x30) ^ 0x30) << 4)
+        } else if self.meta >= 256 {
+            byte1
+        } else {
+            usize::from(self.meta)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_type_of_string_columns() {
+        let enum_col = ColumnCodec::new(ColumnType::STRING, (247 << 8) | 1);
+        assert_eq!(enum_col.real_type(), ColumnType::ENUM);
+        let char_col = ColumnCodec::new(ColumnType::STRING, (254 << 8) | 40);
+        assert_eq!(char_col.real_type(), ColumnType::STRING);
+        assert_eq!(char_col.string_max_len(), 40);
+        // CHAR(255) in utf8mb4 = 1020 bytes: high bits folded into byte0.
+        let long_char = ColumnCodec::new(ColumnType::STRING, (0xce << 8) | 0xfc);
+        assert_eq!(long_char.real_type(), ColumnType::STRING);
+        assert_eq!(long_char.string_max_len(), 1020);
+    }
+
+    #[test]
+    fn latin1_is_cp1252() {
+        assert_eq!(Charset::Latin1.decode(b"caf\xe9 \x80").unwrap(), "café €");
+        assert_eq!(Charset::Binary.decode(b"\xff\x00").unwrap(), "\u{ff}\u{0}");
+        assert!(Charset::Utf8.decode(b"\xff").is_none());
+    }
+}

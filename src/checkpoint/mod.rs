@@ -1,0 +1,25 @@
+//! Checkpointing: deciding which position is safe to commit ([`tracker`], invariant 1) and
+//! storing it ([`zookeeper`], compare-and-set, invariant 3) in Canal's format ([`cursor`]).
+
+pub mod cursor;
+pub mod tracker;
+pub mod zookeeper;
+
+pub use cursor::Cursor;
+pub use tracker::AckTracker;
+pub use zookeeper::ZkCursorStore;
+
+use crate::cluster::ZkError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error(transparent)]
+    Zk(#[from] ZkError),
+    #[error(
+        "the cursor at {path} was changed by another writer: this server is no longer the destination's \
+         only writer, so it stops"
+    )]
+    Conflict { path: String },
+    #[error("the cursor at {path} cannot be read: {reason}; fix or delete the node (sluice positions reset)")]
+    Corrupt { path: String, reason: String },
+}

@@ -1,0 +1,78 @@
+//! Turning changes into broker messages: which rows share a message ([`plan`]), how a message is
+//! written ([`Encoder`]: Canal flat JSON), and how messages are grouped into acknowledged units
+//! ([`batcher`]).
+
+pub mod batcher;
+pub mod flat_json;
+pub mod plan;
+
+use std::sync::Arc;
+
+pub use batcher::{Batch, BatchLimits, Batcher};
+pub use flat_json::FlatJsonEncoder;
+
+use crate::event::{Cell, DdlChange, RowKind};
+use crate::schema::TableSchema;
+
+/// One message for the broker.
+#[derive(Debug, Clone)]
+pub struct OutMessage {
+    pub topic: Arc<str>,
+    pub partition: u32,
+    /// Record key (Kafka), if the destination asks for one.
+    pub key: Option<Vec<u8>>,
+    pub payload: Vec<u8>,
+    pub headers: MessageHeaders,
+}
+
+/// Metadata every message carries beside its payload, so consumers can deduplicate after a
+/// failover: which destination wrote it and where in the binlog it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageHeaders {
+    pub destination: Arc<str>,
+    /// `file:offset` of the binlog event the message was built from.
+    pub position: String,
+    /// GTID of the transaction ("" when the server has none).
+    pub gtid: String,
+}
+
+impl MessageHeaders {
+    pub const DESTINATION: &'static str = "sluice.destination";
+    pub const POSITION: &'static str = "sluice.position";
+    pub const GTID: &'static str = "sluice.gtid";
+}
+
+/// One row as it appears in a message: the image shown as `data`, and for UPDATE the before image
+/// (for `old`).
+#[derive(Debug, Clone, Copy)]
+pub struct RowPart<'a> {
+    pub data: &'a [Cell],
+    pub before: Option<&'a [Cell]>,
+}
+
+/// Fields of a message that do not come from the rows.
+#[derive(Debug, Clone, Copy)]
+pub struct MessageMeta<'a> {
+    pub batch_id: u64,
+    /// Event time, ms.
+    pub event_time_ms: u64,
+    /// Build time, ms.
+    pub build_time_ms: u64,
+    pub gtid: &'a str,
+}
+
+/// A message format.
+pub trait Encoder: Send {
+    /// Append one message holding `rows` (same table, same kind) to `out`.
+    fn encode_rows(
+        &self,
+        out: &mut Vec<u8>,
+        meta: &MessageMeta<'_>,
+        table: &TableSchema,
+        kind: RowKind,
+        rows: &[RowPart<'_>],
+    );
+
+    /// Append one DDL message to `out`.
+    fn encode_ddl(&self, out: &mut Vec<u8>, meta: &MessageMeta<'_>, ddl: &DdlChange);
+}

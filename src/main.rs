@@ -1,0 +1,246 @@
+//! The `sluice` command line. Argument parsing and exit codes only; the work is in the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use sluice::binlog::value::{BinaryEncoding, RenderOptions};
+use sluice::commands;
+use sluice::source::preflight::Severity;
+
+#[derive(Parser)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Change data capture from MySQL/MariaDB binlogs to Kafka, Canal-compatible"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every destination of the configuration (leader election through ZooKeeper).
+    Run {
+        /// Server file; destination files are read from its `destinations` directory.
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Check the configuration, the source servers, ZooKeeper and the brokers; report every problem.
+    Check {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Work with binlog files.
+    Binlog {
+        #[command(subcommand)]
+        command: BinlogCommand,
+    },
+    /// Show or reset destinations' committed positions.
+    Positions {
+        #[command(subcommand)]
+        command: PositionsCommand,
+    },
+    /// Print the messages a destination published (from the beginning of its topic).
+    Tail {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+        /// Destination name (default: the only one).
+        #[arg(long, short)]
+        destination: Option<String>,
+        /// Stop after this many messages.
+        #[arg(long)]
+        max_messages: Option<u64>,
+        /// Stop after this many seconds without a message.
+        #[arg(long, default_value_t = 5)]
+        idle_seconds: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum BinlogCommand {
+    /// Decode binlog files to JSON lines: one per row change, DDL and commit.
+    Decode {
+        /// Binlog files, in order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Time zone for TIMESTAMP values.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// Render bytes as base64 instead of ISO-8859-1 characters.
+        #[arg(long)]
+        base64: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PositionsCommand {
+    /// Print each destination's committed cursor (Canal LogPosition JSON).
+    Show {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Delete a destination's cursor; it then starts from its configured start or the current position.
+    Reset {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+        #[arg(long, short)]
+        destination: String,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+                .unwrap_or_else(|_| "info,zookeeper_client=warn,rdkafka=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<sluice::config::LoadedConfig> {
+    sluice::config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config } => {
+            let config = load(&config)?;
+            let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("shutting down: flushing acknowledged work and releasing leadership");
+                let _ = stop_tx.send(true);
+            });
+            sluice::app::run(config, stop_rx).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config } => {
+            let config = match sluice::config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprint!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            println!("ok      configuration: {} destination(s)", config.destinations.len());
+            let items = commands::check::check(&config).await;
+            for item in &items {
+                println!("{item}");
+            }
+            let errors = items.iter().filter(|i| i.severity == Some(Severity::Error)).count();
+            if errors > 0 {
+                println!("{errors} problem(s) must be fixed before `sluice run` can work");
+                Ok(ExitCode::FAILURE)
+            } else {
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+        Command::Binlog { command: BinlogCommand::Decode { files, time_zone, base64 } } => {
+            let render = RenderOptions {
+                time_zone: sluice::config::parse_time_zone(&time_zone).map_err(anyhow::Error::msg)?,
+                binary: if base64 { BinaryEncoding::Base64 } else { BinaryEncoding::Latin1 },
+            };
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let result = commands::decode::decode_files(&files, render, &mut out).await;
+            std::io::Write::flush(&mut out)?;
+            result?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Positions { command: PositionsCommand::Show { config } } => {
+            let config = load(&config)?;
+            for (name, cursor) in commands::positions::show(&config).await? {
+                let source = config
+                    .destinations
+                    .iter()
+                    .find(|d| d.name == name)
+                    .map(|d| d.config.source.address.clone())
+                    .unwrap_or_default();
+                match cursor {
+                    Some(c) => println!("{name}\t{}", String::from_utf8_lossy(&c.to_json(&source))),
+                    None => println!("{name}\t(no committed position)"),
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Positions { command: PositionsCommand::Reset { config, destination } } => {
+            let config = load(&config)?;
+            let deleted = commands::positions::reset(&config, &destination).await?;
+            println!(
+                "{}",
+                if deleted {
+                    format!("{destination}: cursor deleted")
+                } else {
+                    format!("{destination}: had no cursor")
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tail { config, destination, max_messages, idle_seconds } => {
+            let config = load(&config)?;
+            let d = match destination {
+                Some(name) => config
+                    .destinations
+                    .iter()
+                    .find(|d| d.name == name)
+                    .with_context(|| format!("no destination '{name}'"))?,
+                None if config.destinations.len() == 1 => &config.destinations[0],
+                None => anyhow::bail!("several destinations: choose one with --destination"),
+            };
+            let opts = commands::tail::TailOptions {
+                brokers: d.kafka().brokers,
+                topic: d.topic(),
+                max_messages,
+                idle_timeout: Duration::from_secs(idle_seconds),
+            };
+            let count = tokio::task::spawn_blocking(move || {
+                let stdout = std::io::stdout();
+                commands::tail::tail(&opts, &mut stdout.lock())
+            })
+            .await??;
+            eprintln!("{count} message(s)");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

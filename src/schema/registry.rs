@@ -1,0 +1,323 @@
+//! Builds and caches [`TableSchema`]s for TABLE_MAP events.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::ddl::{QualifiedName, Statement};
+use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
+use super::{Column, TableSchema};
+use crate::binlog::{Charset, ColumnType, TableMap};
+use crate::source::{ConnectOptions, Connection, SourceError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("reading table definitions from information_schema: {0}")]
+    Source(#[from] SourceError),
+    #[error("table {table}: {problem}")]
+    Mismatch { table: String, problem: String },
+}
+
+impl SchemaError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Source(e) if e.is_transient())
+    }
+}
+
+/// One table's rows from information_schema.
+#[derive(Debug, Clone)]
+struct InfoTable {
+    columns: Vec<InfoColumn>,
+    primary_key: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct InfoColumn {
+    name: String,
+    column_type: String,
+    data_type: String,
+    charset: Option<String>,
+}
+
+/// Table schemas by name, built from TABLE_MAPs and information_schema.
+pub struct SchemaRegistry {
+    /// How to reach the server for information_schema; `None` when decoding files offline.
+    connect: Option<ConnectOptions>,
+    /// Open connection for lookups; reopened after errors.
+    conn: Option<Connection>,
+    /// information_schema snapshots, dropped when DDL names the table.
+    info: HashMap<QualifiedName, Option<Arc<InfoTable>>>,
+    /// The last TABLE_MAP seen per table and the schema built for it.
+    tables: HashMap<QualifiedName, (Arc<TableMap>, Arc<TableSchema>)>,
+    /// Collation id → charset, loaded on first need for ids the built-in table does not know.
+    collations: Option<HashMap<u16, Charset>>,
+}
+
+impl SchemaRegistry {
+    /// A registry that reads information_schema through its own connection.
+    pub fn connected(connect: ConnectOptions) -> Self {
+        Self { connect: Some(connect), conn: None, info: HashMap::new(), tables: HashMap::new(), collations: None }
+    }
+
+    /// A registry with only what TABLE_MAP events say (for binlog files).
+    pub fn offline() -> Self {
+        Self { connect: None, conn: None, info: HashMap::new(), tables: HashMap::new(), collations: None }
+    }
+
+    /// The schema for the table a TABLE_MAP describes.
+    pub async fn table(&mut self, map: &Arc<TableMap>) -> Result<Arc<TableSchema>, SchemaError> {
+        let name = QualifiedName { schema: map.schema.clone(), table: map.table.clone() };
+        if let Some((cached_map, schema)) = self.tables.get(&name)
+            && cached_map.columns == map.columns
+            && cached_map.metadata == map.metadata
+        {
+            return Ok(Arc::clone(schema));
+        }
+        let info = self.info_table(&name).await?;
+        let schema = Arc::new(self.build(map, info.as_deref()).await?);
+        self.tables.insert(name, (Arc::clone(map), Arc::clone(&schema)));
+        Ok(schema)
+    }
+
+    /// Forget what a DDL statement may have changed.
+    pub fn invalidate(&mut self, statement: &Statement) {
+        match statement {
+            Statement::TableDdl { tables, .. } => {
+                for name in tables {
+                    self.info.remove(name);
+                    self.tables.remove(name);
+                }
+            }
+            Statement::SchemaDdl { schema, .. } => {
+                self.info.retain(|name, _| &name.schema != schema);
+                self.tables.retain(|name, _| &name.schema != schema);
+            }
+            _ => {}
+        }
+    }
+
+    async fn connection(&mut self) -> Result<Option<&mut Connection>, SchemaError> {
+        let Some(options) = &self.connect else { return Ok(None) };
+        if self.conn.is_none() {
+            self.conn = Some(Connection::connect(options).await?);
+        }
+        Ok(self.conn.as_mut())
+    }
+
+    /// Run a lookup, dropping the connection if it failed so the next lookup reconnects.
+    async fn lookup(&mut self, sql: &str) -> Result<Option<crate::source::ResultSet>, SchemaError> {
+        let Some(conn) = self.connection().await? else { return Ok(None) };
+        match conn.query(sql).await {
+            Ok(rs) => Ok(Some(rs)),
+            Err(e) => {
+                self.conn = None;
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn info_table(&mut self, name: &QualifiedName) -> Result<Option<Arc<InfoTable>>, SchemaError> {
+        if let Some(cached) = self.info.get(name) {
+            return Ok(cached.clone());
+        }
+        let where_clause = format!("TABLE_SCHEMA = {} AND TABLE_NAME = {}", quote(&name.schema), quote(&name.table));
+        let Some(columns) = self
+            .lookup(&format!(
+                "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
+                 WHERE {where_clause} ORDER BY ORDINAL_POSITION"
+            ))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let key = self
+            .lookup(&format!(
+                "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE {where_clause} \
+                 AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX"
+            ))
+            .await?
+            .unwrap_or_default();
+        let table = (!columns.rows.is_empty()).then(|| {
+            Arc::new(InfoTable {
+                columns: columns
+                    .rows
+                    .iter()
+                    .map(|r| InfoColumn {
+                        name: r.text(0).unwrap_or_default(),
+                        column_type: r.text(1).unwrap_or_default(),
+                        data_type: r.text(2).unwrap_or_default(),
+                        charset: r.text(3),
+                    })
+                    .collect(),
+                primary_key: key.rows.iter().filter_map(|r| r.text(0)).collect(),
+            })
+        });
+        self.info.insert(name.clone(), table.clone());
+        Ok(table)
+    }
+
+    async fn resolve_charset(&mut self, charset: Charset) -> Result<Charset, SchemaError> {
+        let Charset::Other(id) = charset else { return Ok(charset) };
+        if self.collations.is_none() {
+            let rows = self.lookup("SELECT ID, CHARACTER_SET_NAME FROM information_schema.COLLATIONS").await?;
+            let map = rows
+                .map(|rs| {
+                    rs.rows
+                        .iter()
+                        .filter_map(|r| Some((r.text(0)?.parse().ok()?, Charset::from_name(&r.text(1)?))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.collations = Some(map);
+        }
+        Ok(self.collations.as_ref().and_then(|m| m.get(&id).copied()).unwrap_or(charset))
+    }
+
+    async fn build(&mut self, map: &TableMap, info: Option<&InfoTable>) -> Result<TableSchema, SchemaError> {
+        let full_name = format!("{}.{}", map.schema, map.table);
+        let mismatch = |problem: String| SchemaError::Mismatch { table: full_name.clone(), problem };
+        let mut codecs = map.codecs();
+        for codec in &mut codecs {
+            codec.charset = self.resolve_charset(codec.charset).await?;
+        }
+        let (names, primary_key) = match (&map.metadata.column_names, info) {
+            (Some(names), _) => {
+                let key = match (&map.metadata.primary_key, info) {
+                    (Some(key), _) => key.clone(),
+                    (None, Some(info)) => positions(names, &info.primary_key),
+                    (None, None) => Vec::new(),
+                };
+                (names.clone(), key)
+            }
+            (None, Some(info)) => {
+                // No names in the binlog: information_schema must describe exactly these columns.
+                if info.columns.len() != map.columns.len() {
+                    return Err(mismatch(format!(
+                        "the binlog event has {} columns but information_schema lists {}: the table changed \
+                         after this event was written, and without binlog_row_metadata=FULL the event cannot \
+                         be mapped to column names; set binlog_row_metadata=FULL on the server",
+                        map.columns.len(),
+                        info.columns.len()
+                    )));
+                }
+                for (i, (codec, column)) in codecs.iter_mut().zip(&info.columns).enumerate() {
+                    if !data_type_matches(&column.data_type, codec) {
+                        return Err(mismatch(format!(
+                            "column {} ({}) is {} in information_schema but {} in the binlog: the table changed \
+                             after this event was written; set binlog_row_metadata=FULL on the server",
+                            i + 1,
+                            column.name,
+                            column.column_type,
+                            codec.real_type().name()
+                        )));
+                    }
+                    fill_from_info(codec, column);
+                }
+                let names: Vec<String> = info.columns.iter().map(|c| c.name.clone()).collect();
+                let key = positions(&names, &info.primary_key);
+                (names, key)
+            }
+            (None, None) => {
+                // Offline without names: positional names, as mysqlbinlog prints them.
+                ((1..=map.columns.len()).map(|i| format!("@{i}")).collect(), Vec::new())
+            }
+        };
+        // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
+        if let Some(info) = info {
+            for (codec, name) in codecs.iter_mut().zip(&names) {
+                if codec.labels.is_none()
+                    && matches!(codec.real_type(), ColumnType::ENUM | ColumnType::SET)
+                    && let Some(column) = info.columns.iter().find(|c| &c.name == name)
+                {
+                    codec.labels = parse_labels(&column.column_type).map(Into::into);
+                }
+            }
+        }
+        let columns = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let codec = &codecs[i];
+                let declared = info
+                    .and_then(|info| info.columns.iter().find(|c| &c.name == name))
+                    .filter(|c| data_type_matches(&c.data_type, codec))
+                    .map(|c| c.column_type.clone());
+                Column {
+                    name: name.clone(),
+                    mysql_type: declared.unwrap_or_else(|| derived_mysql_type(codec)),
+                    sql_type: jdbc_type(codec),
+                    is_key: primary_key.contains(&i),
+                    nullable: map.columns[i].nullable,
+                }
+            })
+            .collect();
+        Ok(TableSchema { schema: map.schema.clone(), table: map.table.clone(), columns, codecs, primary_key })
+    }
+}
+
+/// Indexes of `key` names within `names`.
+fn positions(names: &[String], key: &[String]) -> Vec<usize> {
+    key.iter().filter_map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
+}
+
+fn fill_from_info(codec: &mut crate::binlog::ColumnCodec, column: &InfoColumn) {
+    let declared = column.column_type.to_ascii_lowercase();
+    codec.unsigned = declared.contains("unsigned");
+    let real = codec.real_type();
+    if real.is_character() {
+        codec.charset = column.charset.as_deref().map_or(Charset::Binary, Charset::from_name);
+    } else if real.is_enum_or_set() {
+        codec.charset = column.charset.as_deref().map_or(Charset::Utf8, Charset::from_name);
+    }
+}
+
+/// Labels of `enum('a','b')` / `set('x','y')`; quotes inside labels are doubled.
+fn parse_labels(column_type: &str) -> Option<Vec<String>> {
+    let open = column_type.find('(')?;
+    let inner = column_type[open + 1..].strip_suffix(')')?;
+    let mut labels = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut label = String::new();
+        loop {
+            match chars.next() {
+                Some('\'') if chars.peek() == Some(&'\'') => {
+                    chars.next();
+                    label.push('\'');
+                }
+                Some('\'') | None => break,
+                Some('\\') => {
+                    if let Some(escaped) = chars.next() {
+                        label.push(escaped);
+                    }
+                }
+                Some(other) => label.push(other),
+            }
+        }
+        labels.push(label);
+    }
+    Some(labels)
+}
+
+/// A SQL string literal.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enum_labels_with_quotes_and_commas() {
+        assert_eq!(parse_labels("enum('a','it''s','x,y')").unwrap(), vec!["a", "it's", "x,y"]);
+        assert_eq!(parse_labels("set('')").unwrap(), vec![""]);
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("o'k\\"), "'o''k\\\\'");
+    }
+}

@@ -1,0 +1,44 @@
+//! Sinks: publishing batches to a broker and reporting when the broker acknowledged them.
+//!
+//! Every sink implements [`Publisher`]. A batch's future resolves only when the broker confirmed
+//! every message of it (Kafka: transaction committed or every delivery report successful); the
+//! checkpoint tracker turns those acknowledgements into cursor positions. A sink never decides
+//! positions itself.
+//!
+//! # Error handling
+//! [`PublishError`] says what the caller does next: `Transient` (broker unreachable, timeouts:
+//! restart the pipeline from the committed cursor with backoff), `Fenced` (another leader owns the
+//! output: stop acting as leader), `Definite` (configuration or data the broker will never accept:
+//! stop the destination and tell the user).
+
+pub mod kafka;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::encode::Batch;
+
+/// The outcome of one batch: its id once acknowledged.
+pub type PublishFuture = Pin<Box<dyn Future<Output = Result<u64, PublishError>> + Send>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("broker unavailable or slow: {0}")]
+    Transient(String),
+    #[error("fenced: {0}")]
+    Fenced(String),
+    #[error("{0}")]
+    Definite(String),
+}
+
+pub trait Publisher: Send {
+    /// Connect and check (or create) the topics. Called once before any batch.
+    fn start(&mut self) -> Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + '_>>;
+
+    /// Send a batch. Batches are passed in pipeline order; the returned futures may complete in
+    /// any order.
+    fn publish(&mut self, batch: Batch) -> PublishFuture;
+
+    /// How many batches may be unacknowledged at once.
+    fn max_in_flight(&self) -> usize;
+}

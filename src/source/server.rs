@@ -1,0 +1,55 @@
+//! Questions about the source server's binlog.
+
+use super::{Connection, Flavor, SourceError};
+use crate::event::{BinlogPosition, GtidSet};
+
+/// One file of `SHOW BINARY LOGS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinlogFileInfo {
+    pub name: String,
+    pub size: u64,
+}
+
+/// The server's current end of binlog and executed GTID set.
+pub async fn current_position(conn: &mut Connection) -> Result<(BinlogPosition, GtidSet), SourceError> {
+    // MySQL 8.4 renamed the statement; older servers and MariaDB only know the old name.
+    let status = match conn.query("SHOW MASTER STATUS").await {
+        Ok(rs) => rs,
+        Err(SourceError::Server { code: 1064, .. }) => conn.query("SHOW BINARY LOG STATUS").await?,
+        Err(e) => return Err(e),
+    };
+    let Some(row) = status.rows.first() else {
+        return Err(SourceError::Config(
+            "the server has binary logging disabled (SHOW MASTER STATUS is empty): enable log_bin".into(),
+        ));
+    };
+    let file = row.text(0).unwrap_or_default();
+    let offset = row.text(1).and_then(|p| p.parse().ok()).unwrap_or(4);
+    let gtid_text = match conn.flavor {
+        Flavor::Mariadb => conn.query_row("SELECT @@GLOBAL.gtid_binlog_pos").await?.and_then(|r| r.text(0)),
+        Flavor::Mysql => row.text(4),
+    }
+    .unwrap_or_default();
+    let gtid_set = GtidSet::parse(&gtid_text.replace('\n', ""))
+        .map_err(|e| SourceError::Protocol(format!("the server reported GTID state '{gtid_text}': {e}")))?;
+    Ok((BinlogPosition::new(file, offset), gtid_set))
+}
+
+/// The binlog files the server still has, oldest first.
+pub async fn binlog_files(conn: &mut Connection) -> Result<Vec<BinlogFileInfo>, SourceError> {
+    let rs = conn.query("SHOW BINARY LOGS").await?;
+    Ok(rs
+        .rows
+        .iter()
+        .map(|r| BinlogFileInfo {
+            name: r.text(0).unwrap_or_default(),
+            size: r.text(1).and_then(|s| s.parse().ok()).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// `@@server_id` of the source.
+pub async fn server_id(conn: &mut Connection) -> Result<u32, SourceError> {
+    let row = conn.query_row("SELECT @@server_id").await?;
+    Ok(row.and_then(|r| r.text(0)).and_then(|t| t.parse().ok()).unwrap_or(0))
+}
