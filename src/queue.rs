@@ -14,6 +14,14 @@ pub struct QueueSender<T> {
 
 pub struct QueueReceiver<T> {
     items: mpsc::Receiver<(T, OwnedSemaphorePermit)>,
+    /// Closed when the receiver goes, so a sender waiting for bytes learns the queue is closed.
+    bytes: Arc<Semaphore>,
+}
+
+impl<T> Drop for QueueReceiver<T> {
+    fn drop(&mut self) {
+        self.bytes.close();
+    }
 }
 
 /// The queue is closed: the other side is gone.
@@ -26,7 +34,8 @@ pub struct Closed;
 pub fn bounded<T>(max_items: usize, max_bytes: usize) -> (QueueSender<T>, QueueReceiver<T>) {
     let (tx, rx) = mpsc::channel(max_items.max(1));
     let max_bytes = max_bytes.clamp(1, Semaphore::MAX_PERMITS);
-    (QueueSender { items: tx, bytes: Arc::new(Semaphore::new(max_bytes)), max_bytes }, QueueReceiver { items: rx })
+    let bytes = Arc::new(Semaphore::new(max_bytes));
+    (QueueSender { items: tx, bytes: Arc::clone(&bytes), max_bytes }, QueueReceiver { items: rx, bytes })
 }
 
 impl<T> QueueSender<T> {
@@ -60,6 +69,17 @@ mod tests {
         assert_eq!(first, 1);
         drop(permit);
         tokio::time::timeout(Duration::from_millis(50), tx.send(2, 60)).await.expect("room again").unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_sender_waiting_for_bytes_learns_when_the_receiver_is_gone() {
+        let (tx, rx) = bounded::<u32>(10, 100);
+        tx.send(1, 100).await.unwrap();
+        let waiting = tokio::spawn(async move { tx.send(2, 50).await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(rx);
+        let result = tokio::time::timeout(Duration::from_secs(1), waiting).await.expect("the sender is released");
+        assert!(result.unwrap().is_err());
     }
 
     #[tokio::test]

@@ -86,7 +86,8 @@ fn flavor_name(f: crate::source::Flavor) -> &'static str {
     }
 }
 
-async fn check_kafka(d: &crate::config::Destination) -> Vec<CheckItem> {
+/// Broker reachability and, for transactional delivery, transaction support.
+pub async fn check_kafka(d: &crate::config::Destination) -> Vec<CheckItem> {
     let kafka = d.kafka();
     let subject = format!("destination {} broker {}", d.name, kafka.brokers);
     let name = d.name.clone();

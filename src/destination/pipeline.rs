@@ -139,21 +139,31 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let (batch_tx, batch_rx) = mpsc::channel(2);
     let (cursor_tx, cursor_rx) = watch::channel(cursor.clone());
 
+    // Stages in pipeline order: an error aborts the stages before it (they may be waiting on
+    // their input and would never notice) and lets the ones after it drain what they hold.
     let mut tasks = JoinSet::new();
-    tasks.spawn(read_source(connect, dump, raw_tx, shutdown, Arc::clone(&ctx.status)));
-    tasks.spawn(assemble(assembler, raw_rx, chunk_tx, Arc::clone(&ctx.status)));
-    tasks.spawn(batch_stage(batcher, chunk_rx, batch_tx));
-    tasks.spawn(deliver(Box::new(publisher), batch_rx, cursor_tx, Arc::clone(&ctx.status)));
-    tasks.spawn(write_cursor(store, cursor_rx, cursor, Arc::clone(&ctx.status)));
+    let stages = [
+        tasks.spawn(with_stage(0, read_source(connect, dump, raw_tx, shutdown, Arc::clone(&ctx.status)))),
+        tasks.spawn(with_stage(1, assemble(assembler, raw_rx, chunk_tx, Arc::clone(&ctx.status)))),
+        tasks.spawn(with_stage(2, batch_stage(batcher, chunk_rx, batch_tx))),
+        tasks.spawn(with_stage(3, deliver(Box::new(publisher), batch_rx, cursor_tx, Arc::clone(&ctx.status)))),
+        tasks.spawn(with_stage(4, write_cursor(store, cursor_rx, cursor, Arc::clone(&ctx.status)))),
+    ];
 
     let mut first_error: Option<PipelineError> = None;
     while let Some(joined) = tasks.join_next().await {
-        let result = joined.unwrap_or_else(|e| Err(PipelineError::Stage(format!("a pipeline task failed: {e}"))));
+        let (stage, result) = joined.unwrap_or_else(|e| {
+            // A panicked stage: stop everything.
+            (stages.len(), Err(PipelineError::Stage(format!("a pipeline task failed: {e}"))))
+        });
         match result {
             Ok(()) => {}
             // A stage whose neighbour stopped reports Closed; the neighbour's error is the cause.
             Err(PipelineError::Closed) => {}
             Err(e) => {
+                for upstream in &stages[..stage.min(stages.len())] {
+                    upstream.abort();
+                }
                 if first_error.is_none() {
                     first_error = Some(e);
                 }
@@ -161,6 +171,14 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Tag a stage's result with its place in the pipeline.
+async fn with_stage(
+    stage: usize,
+    run: impl std::future::Future<Output = Result<(), PipelineError>>,
+) -> (usize, Result<(), PipelineError>) {
+    (stage, run.await)
 }
 
 async fn read_source(
@@ -261,6 +279,7 @@ async fn deliver(
             biased;
             Some(acked) = in_flight.next(), if !in_flight.is_empty() => {
                 let (batch_id, started): (u64, Instant) = acked?;
+                tracing::debug!(batch = batch_id, elapsed = ?started.elapsed(), "batch acknowledged");
                 status.add(&status.metrics.publish_seconds_sum_micros, started.elapsed().as_micros() as u64);
                 tracker.ack(batch_id).map_err(|e| PipelineError::Stage(e.to_string()))?;
                 if let Some((batch_id, position)) = tracker.take_committable() {
@@ -275,6 +294,7 @@ async fn deliver(
                     status.add(&status.metrics.message_bytes_total, batch.bytes as u64);
                     let started = Instant::now();
                     let id = batch.id;
+                    tracing::debug!(batch = id, messages = batch.messages.len(), commit = ?batch.commit.as_ref().map(|p| p.binlog.to_string()), "publishing batch");
                     let publish: crate::sink::PublishFuture = if batch.messages.is_empty() {
                         Box::pin(std::future::ready(Ok(id)))
                     } else {

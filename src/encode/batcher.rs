@@ -59,6 +59,15 @@ pub struct Batch {
     opened_at: Instant,
 }
 
+impl Batch {
+    /// A batch of ready-made messages (the batcher builds them from chunks; sinks and tests can too).
+    pub fn new(id: u64, messages: Vec<OutMessage>, commit: Option<Position>) -> Self {
+        let bytes = messages.iter().map(|m| m.payload.len()).sum();
+        let transactions = usize::from(commit.is_some());
+        Self { id, messages, commit, transactions, bytes, rows: 0, opened_at: Instant::now() }
+    }
+}
+
 /// How the batcher routes and writes messages.
 pub struct BatcherConfig {
     pub destination: Arc<str>,

@@ -48,6 +48,9 @@ pub fn producer_config(config: &KafkaSinkConfig, destination: &str) -> ClientCon
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("message.timeout.ms", config.message_timeout_ms.to_string())
+        // A produce request in flight is only timed out after request.timeout.ms, whatever
+        // message.timeout.ms says: keep it within the message timeout.
+        .set("request.timeout.ms", config.message_timeout_ms.clamp(1_000, 30_000).to_string())
         .set("message.max.bytes", (config.max_message_bytes + 4096).to_string())
         .set("linger.ms", "5")
         .set("socket.keepalive.enable", "true");
@@ -69,7 +72,11 @@ pub fn transactional_id(config: &KafkaSinkConfig, destination: &str) -> String {
 pub fn classify(context: &str, e: &KafkaError) -> PublishError {
     let message = format!("{context}: {e}");
     if let KafkaError::Transaction(rd) = e {
-        if rd.code() == RDKafkaErrorCode::ProducerFenced || rd.code() == RDKafkaErrorCode::InvalidProducerEpoch {
+        // `Fenced` is librdkafka's local code for "fenced by a newer instance".
+        if matches!(
+            rd.code(),
+            RDKafkaErrorCode::ProducerFenced | RDKafkaErrorCode::InvalidProducerEpoch | RDKafkaErrorCode::Fenced
+        ) {
             return PublishError::Fenced(message);
         }
         if rd.is_fatal() {
@@ -160,32 +167,17 @@ impl Publisher for KafkaPublisher {
                     .map_err(|e| PublishError::Transient(format!("publish task failed: {e}")))?
             })
         } else {
+            // The acknowledgement deadline is ours, not only librdkafka's: a batch that is neither
+            // acknowledged nor failed by then fails, and the pipeline restarts from the cursor.
+            let deadline = Duration::from_millis(self.config.message_timeout_ms) + Duration::from_secs(5);
             Box::pin(async move {
-                let mut deliveries = Vec::with_capacity(batch.messages.len());
-                for message in &batch.messages {
-                    let mut record = record(message);
-                    loop {
-                        match producer.send_result(record) {
-                            Ok(delivery) => {
-                                deliveries.push(delivery);
-                                break;
-                            }
-                            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                                record = back;
-                                tokio::time::sleep(Duration::from_millis(2)).await;
-                            }
-                            Err((e, _)) => return Err(classify("enqueueing a message", &e)),
-                        }
-                    }
+                match tokio::time::timeout(deadline, publish_idempotent(&producer, &batch)).await {
+                    Ok(result) => result.map(|()| batch.id),
+                    Err(_) => Err(PublishError::Transient(format!(
+                        "batch {} was not acknowledged within {deadline:?}",
+                        batch.id
+                    ))),
                 }
-                for delivery in deliveries {
-                    match delivery.await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err((e, _))) => return Err(classify("delivering a message", &e)),
-                        Err(_) => return Err(PublishError::Transient("the producer shut down".into())),
-                    }
-                }
-                Ok(batch.id)
             })
         }
     }
@@ -193,6 +185,35 @@ impl Publisher for KafkaPublisher {
     fn max_in_flight(&self) -> usize {
         if self.transactional() { 1 } else { self.config.max_in_flight_batches.max(1) }
     }
+}
+
+/// Enqueue every message, then wait for every delivery report.
+async fn publish_idempotent(producer: &FutureProducer, batch: &Batch) -> Result<(), PublishError> {
+    let mut deliveries = Vec::with_capacity(batch.messages.len());
+    for message in &batch.messages {
+        let mut record = record(message);
+        loop {
+            match producer.send_result(record) {
+                Ok(delivery) => {
+                    deliveries.push(delivery);
+                    break;
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    record = back;
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                Err((e, _)) => return Err(classify("enqueueing a message", &e)),
+            }
+        }
+    }
+    for delivery in deliveries {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => return Err(classify("delivering a message", &e)),
+            Err(_) => return Err(PublishError::Transient("the producer shut down".into())),
+        }
+    }
+    Ok(())
 }
 
 /// One Kafka transaction for the whole batch (runs on a blocking thread: librdkafka's transaction

@@ -1,0 +1,395 @@
+//! The whole pipeline against real MariaDB, ZooKeeper and Kafka: what lands in Kafka is exactly what
+//! MariaDB holds, in Canal's flat message format.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Column definitions of the type table, with the `sqlType` Canal reports for each.
+const COLUMNS: &[(&str, &str, i64)] = &[
+    ("ti", "TINYINT", -6),
+    ("tiu", "TINYINT UNSIGNED", 5),
+    ("si", "SMALLINT", 5),
+    ("siu", "SMALLINT UNSIGNED", 4),
+    ("mi", "MEDIUMINT", 4),
+    ("miu", "MEDIUMINT UNSIGNED", 4),
+    ("i", "INT", 4),
+    ("iu", "INT UNSIGNED", -5),
+    ("bi", "BIGINT", -5),
+    ("biu", "BIGINT UNSIGNED", 3),
+    ("dec6", "DECIMAL(20,6)", 3),
+    ("dec0", "DECIMAL(5,0)", 3),
+    ("fl", "FLOAT", 7),
+    ("dbl", "DOUBLE", 8),
+    ("ch", "CHAR(10)", 1),
+    ("vc", "VARCHAR(100)", 12),
+    ("tx", "TEXT", 2005),
+    ("ch_l1", "CHAR(10) CHARACTER SET latin1", 1),
+    ("vc_l1", "VARCHAR(50) CHARACTER SET latin1", 12),
+    ("tx_l1", "TEXT CHARACTER SET latin1", 2005),
+    ("bn", "BINARY(4)", 2004),
+    ("vb", "VARBINARY(16)", 2004),
+    ("bl", "BLOB", 2004),
+    ("dt", "DATE", 91),
+    ("tm", "TIME", 92),
+    ("tm6", "TIME(6)", 92),
+    ("dtm6", "DATETIME(6)", 93),
+    ("ts6", "TIMESTAMP(6) NULL", 93),
+    ("yr", "YEAR", 12),
+    ("en", "ENUM('small','medium','large')", 12),
+    ("st", "SET('a','b','c','d')", 12),
+    ("bt", "BIT(10)", -7),
+    ("bt1", "BIT(1)", -7),
+    ("js", "JSON", 2005),
+];
+
+/// Rows with boundary values: maxima, minima, zeros/empties, and NULLs.
+const ROWS: &[&str] = &[
+    "(1, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807, \
+      18446744073709551615, 99999999999999.999999, 99999, 3.40282e38, 1.7976931348623157e308, 'abc', \
+      'héllo wörld 😀 中文', REPEAT('long text ', 500), 'café', 'naïve €', 'Ærøskøbing œ', x'00ff1020', \
+      x'00ff80', x'deadbeef00', '9999-12-31', '838:59:59', '-838:59:59.000000', '9999-12-31 23:59:59.999999', \
+      '2038-01-19 03:14:07.999999', 2155, 'large', 'a,d', b'1111111111', b'1', \
+      '{\"a\": [1, 2.5, {\"b\": null}], \"c\": \"x\\\\\"y\", \"d\": true}')",
+    "(2, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, -99999999999999.999999, \
+      -99999, -3.40282e38, -1.7976931348623157e308, '', '', '', '', '', '', x'00', x'', x'', '1000-01-01', \
+      '-838:59:59', '00:00:00.000001', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000', 1901, \
+      'small', '', b'0', b'0', '[]')",
+    "(3, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0.000001, 0, 1.5, 0.1, 'x y', 'tab\\tnew\\nline\\\\ \"quote\"', 'a', 'x', \
+      'y', 'z', 'ab', x'41', x'7f', '2024-02-29', '00:00:00', '12:34:56.5', '2024-02-29 13:14:15.000001', \
+      '2024-02-29 13:14:15.250000', 0, 'medium', 'b,c', b'0000000001', b'0', '{}')",
+    "(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    "(5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 123.456, 12345, 3.14159, 2.718281828459045, 'z', 'zero date row', '', \
+      '', '', '', x'01020304', x'0102', x'00', '0000-00-00', '-00:00:01', '-00:00:00.500000', \
+      '0000-00-00 00:00:00.000000', '0000-00-00 00:00:00.000000', 1999, '', 'a,b,c,d', b'1000000000', b'1', \
+      '\"just a string\"')",
+];
+
+fn is_binary(column: &str) -> bool {
+    matches!(column, "bn" | "vb" | "bl")
+}
+
+/// ISO-8859-1 text back to bytes (Canal's rendering of binary values).
+fn latin1_bytes(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or_else(|_| panic!("binary value has a char above U+00FF: {c:?}")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_type_matches_what_mariadb_returns() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "types").await;
+    let columns: Vec<String> = COLUMNS.iter().map(|(name, ty, _)| format!("`{name}` {ty}")).collect();
+    db.exec(&format!("CREATE TABLE all_types (id INT PRIMARY KEY, {})", columns.join(", "))).await;
+
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.delivery = "transactional";
+    let sluice = Sluice::start(&config);
+    // The destination starts at the server's current position: wait until it is running.
+    wait_running(&mut db, &sluice).await;
+    // Row 5 holds values only a non-strict session can write (the empty ENUM index 0).
+    db.exec("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'").await;
+    for row in ROWS {
+        db.exec(&format!("INSERT INTO all_types VALUES {row}")).await;
+    }
+    db.exec("UPDATE all_types SET vc = 'changed', i = i + 1 WHERE id = 3").await;
+    db.exec("DELETE FROM all_types WHERE id = 5").await;
+
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || {
+            consume_until(&kafka, &topic, WAIT, |records| {
+                records.iter().any(|r| r.json["type"] == "DELETE")
+                    && ids_in(records, "all_types").is_superset(&(1..=5).collect())
+            })
+        }
+    })
+    .await
+    .unwrap();
+
+    // MariaDB's own rendering of each value, over the text protocol, TIMESTAMP in UTC.
+    db.exec("SET time_zone = '+00:00'").await;
+    let select: Vec<String> = COLUMNS
+        .iter()
+        .map(|(name, _, _)| if name.starts_with("bt") { format!("`{name}` + 0") } else { format!("`{name}`") })
+        .collect();
+    let rs = db
+        .conn
+        .query(&format!("SELECT id, {} FROM all_types WHERE id <= 5 ORDER BY id", select.join(", ")))
+        .await
+        .unwrap();
+    let mut expected: HashMap<String, Vec<Option<Vec<u8>>>> = HashMap::new();
+    for row in &rs.rows {
+        let id = row.text(0).unwrap();
+        expected.insert(id, (1..=COLUMNS.len()).map(|i| row.bytes(i).map(<[u8]>::to_vec)).collect());
+    }
+    // Row 5 was deleted after the insert: compare its insert with the values it had.
+    expected.insert(
+        "5".into(),
+        rs.rows.iter().find(|r| r.text(0).as_deref() == Some("5")).map_or_else(Vec::new, |_| Vec::new()),
+    );
+
+    let inserts: HashMap<String, &Record> = records
+        .iter()
+        .filter(|r| r.json["type"] == "INSERT" && r.json["table"] == "all_types")
+        .flat_map(|r| {
+            r.json["data"].as_array().unwrap().iter().map(move |row| (row["id"].as_str().unwrap().to_owned(), r))
+        })
+        .collect();
+    let row_of = |record: &Record, id: &str| -> Value {
+        record.json["data"].as_array().unwrap().iter().find(|row| row["id"] == id).cloned().unwrap()
+    };
+
+    // Rows 1–4 as inserted (row 3 was updated later: compare its unchanged columns below).
+    for id in ["1", "2", "4"] {
+        let record = inserts.get(id).unwrap_or_else(|| panic!("row {id} missing from Kafka"));
+        let row = row_of(record, id);
+        for (i, (name, _, _)) in COLUMNS.iter().enumerate() {
+            let want = &expected[id][i];
+            let got = &row[*name];
+            match (want, got) {
+                (None, Value::Null) => {}
+                (Some(bytes), Value::String(text)) if is_binary(name) => {
+                    assert_eq!(&latin1_bytes(text), bytes, "row {id} column {name}");
+                }
+                (Some(bytes), Value::String(text)) => {
+                    assert_eq!(text, &String::from_utf8(bytes.clone()).unwrap(), "row {id} column {name}");
+                }
+                _ => panic!("row {id} column {name}: MariaDB has {want:?}, Kafka has {got}"),
+            }
+        }
+    }
+
+    // The message envelope, as Canal writes it.
+    let record = inserts["1"];
+    let json = &record.json;
+    assert_eq!(json["database"], db.name.as_str());
+    assert_eq!(json["table"], "all_types");
+    assert_eq!(json["isDdl"], false);
+    assert_eq!(json["sql"], "");
+    assert_eq!(json["old"], Value::Null);
+    assert_eq!(json["pkNames"], serde_json::json!(["id"]));
+    let gtid = json["gtid"].as_str().unwrap();
+    assert!(gtid.split('-').count() == 3, "MariaDB GTID domain-server-seq, got {gtid}");
+    assert!(
+        json["es"].as_u64().unwrap() > 1_600_000_000_000
+            && json["ts"].as_u64().unwrap() >= json["es"].as_u64().unwrap()
+    );
+    let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "data",
+            "database",
+            "es",
+            "gtid",
+            "id",
+            "isDdl",
+            "mysqlType",
+            "old",
+            "pkNames",
+            "sql",
+            "sqlType",
+            "table",
+            "ts",
+            "type"
+        ]
+    );
+    let declared = db
+        .query(&format!(
+            "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '{}' AND TABLE_NAME = 'all_types'",
+            db.name
+        ))
+        .await;
+    for row in declared {
+        let (name, column_type) = (row[0].clone().unwrap(), row[1].clone().unwrap());
+        assert_eq!(json["mysqlType"][&name], column_type.as_str(), "mysqlType of {name}");
+    }
+    for (name, _, sql_type) in COLUMNS {
+        assert_eq!(json["sqlType"][*name], *sql_type, "sqlType of {name}");
+    }
+    assert_eq!(record.headers["sluice.destination"], config.destination);
+    assert_eq!(record.headers["sluice.gtid"], gtid);
+    assert!(record.headers["sluice.position"].starts_with("mysql-bin."), "{:?}", record.headers);
+
+    // UPDATE: data is the after image, old only the changed columns.
+    let update = records.iter().find(|r| r.json["type"] == "UPDATE").expect("UPDATE message");
+    let after = row_of(update, "3");
+    assert_eq!(after["vc"], "changed");
+    assert_eq!(after["i"], "1");
+    assert_eq!(update.json["old"], serde_json::json!([{"i": "0", "vc": "tab\tnew\nline\\ \"quote\""}]));
+    let insert3 = row_of(inserts["3"], "3");
+    for (i, (name, _, _)) in COLUMNS.iter().enumerate() {
+        if *name == "vc" || *name == "i" {
+            continue;
+        }
+        let want = expected["3"][i].as_ref().map(|b| if is_binary(name) { b.clone() } else { b.clone() });
+        let got = &insert3[*name];
+        match (want, got) {
+            (Some(bytes), Value::String(text)) if is_binary(name) => {
+                assert_eq!(latin1_bytes(text), bytes, "row 3 {name}")
+            }
+            (Some(bytes), Value::String(text)) => assert_eq!(text.as_bytes(), bytes.as_slice(), "row 3 {name}"),
+            (None, Value::Null) => {}
+            (want, got) => panic!("row 3 {name}: {want:?} vs {got}"),
+        }
+    }
+
+    // DELETE: data is the before image (row 5: zero dates, negative small times).
+    let delete = records.iter().find(|r| r.json["type"] == "DELETE").expect("DELETE message");
+    let deleted = row_of(delete, "5");
+    assert_eq!(deleted["dt"], "0000-00-00");
+    assert_eq!(deleted["tm"], "-00:00:01");
+    assert_eq!(deleted["tm6"], "-00:00:00.500000");
+    assert_eq!(deleted["dtm6"], "0000-00-00 00:00:00.000000");
+    assert_eq!(deleted["ts6"], "0000-00-00 00:00:00.000000");
+    assert_eq!(deleted["en"], "");
+    assert_eq!(deleted["st"], "a,b,c,d");
+    assert_eq!(deleted["bt"], "512");
+    assert_eq!(deleted["dec6"], "123.456000");
+    assert_eq!(deleted["fl"], "3.14159");
+    assert_eq!(deleted["dbl"], "2.718281828459045");
+    assert_eq!(deleted["bn"], "\u{1}\u{2}\u{3}\u{4}");
+    drop(sluice);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_passes_through_as_canal_ddl_messages_on_every_partition() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "ddl").await;
+    let config = SluiceConfig::new(&stack, &db.name);
+    let sluice = Sluice::start(&config);
+    db.exec("CREATE TABLE marker (id INT PRIMARY KEY)").await;
+    wait_running(&mut db, &sluice).await;
+    let statements = [
+        ("CREATE TABLE t1 (id INT PRIMARY KEY, a INT)", "CREATE", "t1"),
+        ("ALTER TABLE t1 ADD COLUMN b VARCHAR(10)", "ALTER", "t1"),
+        ("CREATE INDEX ia ON t1 (a)", "CINDEX", "t1"),
+        ("DROP INDEX ia ON t1", "DINDEX", "t1"),
+        ("TRUNCATE TABLE t1", "TRUNCATE", "t1"),
+        ("RENAME TABLE t1 TO t2", "RENAME", "t1"),
+        ("DROP TABLE t2", "ERASE", "t2"),
+    ];
+    for (sql, _, _) in statements {
+        db.exec(sql).await;
+    }
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || consume_until(&kafka, &topic, WAIT, |r| r.iter().filter(|m| m.json["isDdl"] == true).count() >= 3 * 7)
+    })
+    .await
+    .unwrap();
+    for (sql, kind, table) in statements {
+        // MariaDB logs some statements rewritten (`DROP TABLE \`t2\` /* generated by server */`).
+        let logged = |r: &&Record| r.json["sql"].as_str().unwrap().replace('`', "").starts_with(sql);
+        let copies: Vec<&Record> = records.iter().filter(|r| r.json["isDdl"] == true).filter(logged).collect();
+        let partitions: std::collections::BTreeSet<i32> = copies.iter().map(|r| r.partition).collect();
+        assert_eq!(partitions.len(), 3, "{sql} must reach every partition, got {partitions:?}");
+        let json = &copies[0].json;
+        assert_eq!(json["type"], kind, "{sql}");
+        assert_eq!(json["table"], table, "{sql}");
+        assert_eq!(json["database"], db.name.as_str(), "{sql}");
+        assert_eq!(json["data"], Value::Null);
+        assert_eq!(json["pkNames"], Value::Null);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_committed_transactions_arrive_whole() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "txn").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))").await;
+    let config = SluiceConfig::new(&stack, &db.name);
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    db.exec("BEGIN").await;
+    db.exec("INSERT INTO t VALUES (1, 'rolled'), (2, 'back')").await;
+    db.exec("ROLLBACK").await;
+    db.exec("BEGIN").await;
+    db.exec("INSERT INTO t VALUES (3, 'a'), (4, 'b'), (5, 'c')").await;
+    db.exec("INSERT INTO t VALUES (6, 'd')").await;
+    db.exec("UPDATE t SET v = 'e' WHERE id IN (3, 4)").await;
+    db.exec("COMMIT").await;
+    db.exec("INSERT INTO t VALUES (7, 'last')").await;
+
+    let update_rows = |records: &[Record]| -> usize {
+        records.iter().filter(|r| r.json["table"] == "t" && r.json["type"] == "UPDATE").map(|r| r.rows().len()).sum()
+    };
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || {
+            consume_until(&kafka, &topic, WAIT, |records| {
+                ids_in(records, "t").is_superset(&[3, 4, 5, 6, 7].into()) && update_rows(records) >= 2
+            })
+        }
+    })
+    .await
+    .unwrap();
+    let ids = ids_in(&records, "t");
+    assert!(!ids.contains(&1) && !ids.contains(&2), "a rolled-back transaction must produce nothing: {ids:?}");
+    // The committed transaction's changes share one GTID.
+    let gtids: std::collections::HashSet<&str> = records
+        .iter()
+        .filter(|r| r.json["table"] == "t")
+        .filter(|r| r.rows().iter().any(|(_, row)| matches!(row["id"].as_str(), Some("3" | "4" | "5" | "6"))))
+        .map(|r| r.json["gtid"].as_str().unwrap())
+        .collect();
+    assert_eq!(gtids.len(), 1, "one transaction, one GTID: {gtids:?}");
+    assert_eq!(update_rows(&records), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cursor_is_canal_log_position_at_the_transaction_boundary() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "cursor").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY)").await;
+    let config = SluiceConfig::new(&stack, &db.name);
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    db.exec("INSERT INTO t VALUES (1), (2), (3)").await;
+    // The position right after our last transaction, and its GTID.
+    let master = db.query("SHOW MASTER STATUS").await;
+    let (file, offset) = (master[0][0].clone().unwrap(), master[0][1].clone().unwrap().parse::<u64>().unwrap());
+    let gtid_pos = db.query("SELECT @@gtid_binlog_pos").await[0][0].clone().unwrap();
+    consume_ids(&stack.kafka, &config.topic, "t", [1, 2, 3], WAIT).await;
+    // Other tests write to the same server: the cursor passes our transaction's end.
+    let cursor = eventually(WAIT, "the cursor to pass the last transaction", || async {
+        sluice
+            .cursor()
+            .await
+            .filter(|c| (c.position.binlog.file.as_str(), c.position.binlog.offset) >= (file.as_str(), offset))
+    })
+    .await;
+    assert!(cursor.written_by_sluice);
+    assert!(!cursor.position.gtid_set.is_empty());
+    let _ = gtid_pos;
+
+    // The raw znode is Canal's LogPosition JSON.
+    let client = zookeeper_client::Client::connect(&stack.zk).await.unwrap();
+    let path = sluice::cluster::ZkPaths::new(&config.zk_root).cursor(&config.destination);
+    assert!(path.ends_with(&format!("/destinations/{}/1001/cursor", config.destination)));
+    let (data, _) = client.get_data(&path).await.unwrap();
+    let json: Value = serde_json::from_slice(&data).unwrap();
+    assert_eq!(json["@type"], "com.alibaba.otter.canal.protocol.position.LogPosition");
+    assert_eq!(json["identity"]["slaveId"], -1);
+    assert_eq!(
+        json["identity"]["sourceAddress"]["port"],
+        stack.mysql.rsplit(':').next().unwrap().parse::<u64>().unwrap()
+    );
+    assert_eq!(json["postion"]["included"], false);
+    assert!(json["postion"]["journalName"].as_str().unwrap().starts_with("mysql-bin."));
+    assert!(json["postion"]["timestamp"].as_u64().unwrap() > 1_600_000_000_000);
+    // The running node is Canal's too.
+    let running = sluice::cluster::ZkPaths::new(&config.zk_root).running(&config.destination);
+    let (data, _) = client.get_data(&running).await.unwrap();
+    let json: Value = serde_json::from_slice(&data).unwrap();
+    assert_eq!(json, serde_json::json!({"active": true, "address": config.address}));
+}

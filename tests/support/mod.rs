@@ -1,0 +1,515 @@
+//! Test harness: the real servers `scripts/stack` runs, private instances of them for tests that
+//! stop or restart a server, the real `sluice` binary, and bounded waits.
+//!
+//! Every test gets its own database, topic, ZooKeeper root and destination name ([`unique`]), so
+//! tests run in parallel against one stack. Servers a test stops or restarts are private to it
+//! ([`PrivateStack`], driven by `scripts/stack` with its own state directory and ports).
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use sluice::checkpoint::Cursor;
+use sluice::cluster::ZkPaths;
+use sluice::source::{ConnectOptions, Connection};
+
+/// Addresses of the shared stack, from `scripts/stack env` (set by `scripts/test`).
+pub struct Stack {
+    pub mysql: String,
+    pub zk: String,
+    pub kafka: String,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, or `eval \"$(scripts/stack env)\"` after scripts/stack up")
+    })
+}
+
+pub fn stack() -> Stack {
+    Stack { mysql: env("SLUICE_TEST_MYSQL_ADDR"), zk: env("SLUICE_TEST_ZK"), kafka: env("SLUICE_TEST_KAFKA") }
+}
+
+pub const REPL_USER: &str = "sluice";
+pub const REPL_PASSWORD: &str = "sluice";
+pub const APP_USER: &str = "app";
+pub const APP_PASSWORD: &str = "app";
+
+/// A name no other test (or earlier run) uses: `prefix_<pid>_<n>`.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() % 100_000;
+    format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Retry `check` until it returns `Some`, for at most `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MySQL
+
+pub async fn connect(address: &str, user: &str, password: &str) -> Connection {
+    Connection::connect(&ConnectOptions {
+        address: address.into(),
+        user: user.into(),
+        password: password.into(),
+        database: None,
+        connect_timeout: Duration::from_secs(5),
+        max_packet_bytes: 64 << 20,
+    })
+    .await
+    .unwrap_or_else(|e| panic!("connecting to MySQL at {address}: {e}"))
+}
+
+/// A database of its own on a server, dropped with `drop_database`.
+pub struct TestDb {
+    pub name: String,
+    pub conn: Connection,
+}
+
+impl TestDb {
+    pub async fn create(address: &str, prefix: &str) -> Self {
+        let name = unique(prefix);
+        let mut conn = connect(address, APP_USER, APP_PASSWORD).await;
+        conn.execute(&format!("CREATE DATABASE `{name}`")).await.unwrap();
+        conn.execute(&format!("USE `{name}`")).await.unwrap();
+        conn.execute("CREATE TABLE _warmup (id INT AUTO_INCREMENT PRIMARY KEY)").await.unwrap();
+        Self { name, conn }
+    }
+
+    pub async fn exec(&mut self, sql: &str) {
+        self.conn.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    pub async fn query(&mut self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let rs = self.conn.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rs.rows.iter().map(|r| (0..rs.columns.len()).map(|i| r.text(i)).collect()).collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Private servers
+
+/// Servers of this test's own, started by `scripts/stack` in a temporary state directory.
+pub struct PrivateStack {
+    dir: tempfile::TempDir,
+    pub mysql_port: u16,
+    pub kafka_port: u16,
+    pub zk_port: u16,
+    /// Extra `[mysqld]` lines for MariaDB.
+    pub mysql_extra_cnf: String,
+}
+
+impl PrivateStack {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::Builder::new().prefix("sluice-private-").tempdir().unwrap(),
+            mysql_port: free_port(),
+            kafka_port: free_port(),
+            zk_port: free_port(),
+            mysql_extra_cnf: String::new(),
+        }
+    }
+
+    fn script(&self, args: &[&str]) {
+        let output = Command::new(repo_root().join("scripts/stack"))
+            .args(args)
+            .env("SLUICE_STACK_DIR", self.dir.path())
+            .env("SLUICE_MYSQL_PORT", self.mysql_port.to_string())
+            .env("SLUICE_KAFKA_PORT", self.kafka_port.to_string())
+            .env("SLUICE_ZK_PORT", self.zk_port.to_string())
+            .env("SLUICE_MYSQL_EXTRA_CNF", &self.mysql_extra_cnf)
+            .output()
+            .expect("running scripts/stack");
+        assert!(
+            output.status.success(),
+            "scripts/stack {args:?} failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    pub fn up(&self, services: &[&str]) {
+        let mut args = vec!["up"];
+        args.extend_from_slice(services);
+        self.script(&args);
+    }
+
+    pub fn down(&self, services: &[&str]) {
+        let mut args = vec!["down"];
+        args.extend_from_slice(services);
+        self.script(&args);
+    }
+
+    pub fn mysql(&self) -> String {
+        format!("127.0.0.1:{}", self.mysql_port)
+    }
+
+    pub fn kafka(&self) -> String {
+        format!("127.0.0.1:{}", self.kafka_port)
+    }
+
+    pub fn zk(&self) -> String {
+        format!("127.0.0.1:{}", self.zk_port)
+    }
+}
+
+impl Drop for PrivateStack {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/stack"))
+            .arg("down")
+            .env("SLUICE_STACK_DIR", self.dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sluice binary
+
+/// What a test's sluice process runs.
+#[derive(Clone)]
+pub struct SluiceConfig {
+    pub destination: String,
+    pub zk: String,
+    pub zk_root: String,
+    pub mysql: String,
+    pub kafka: String,
+    pub topic: String,
+    /// `schema.table` patterns captured.
+    pub include: Vec<String>,
+    pub delivery: &'static str,
+    pub partitions: u32,
+    pub partition_hash: Vec<String>,
+    pub heartbeat_ms: u64,
+    pub message_timeout_ms: u64,
+    pub admin_port: u16,
+    pub address: String,
+    pub session_timeout_ms: u64,
+    /// Extra TOML appended to the destination file.
+    pub extra: String,
+}
+
+impl SluiceConfig {
+    /// Capture database `db` of the shared stack into a new topic, idempotent delivery.
+    pub fn new(stack: &Stack, db: &str) -> Self {
+        let destination = unique("dest");
+        let port = free_port();
+        Self {
+            zk_root: format!("/sluice-test/{destination}"),
+            topic: unique("topic"),
+            destination,
+            zk: stack.zk.clone(),
+            mysql: stack.mysql.clone(),
+            kafka: stack.kafka.clone(),
+            include: vec![format!("{db}\\..*")],
+            delivery: "idempotent",
+            partitions: 3,
+            partition_hash: vec![format!("{db}\\..*:$pk$")],
+            heartbeat_ms: 1000,
+            message_timeout_ms: 5000,
+            admin_port: 0,
+            address: format!("127.0.0.1:{port}"),
+            session_timeout_ms: 4000,
+            extra: String::new(),
+        }
+    }
+
+    fn write(&self, dir: &Path) {
+        std::fs::create_dir_all(dir.join("destinations")).unwrap();
+        let server = format!(
+            "[server]\naddress = \"{}\"\nadmin_port = {}\n\n[zookeeper]\nservers = \"{}\"\nroot = \"{}\"\nsession_timeout_ms = {}\n",
+            self.address, self.admin_port, self.zk, self.zk_root, self.session_timeout_ms
+        );
+        std::fs::write(dir.join("sluice.toml"), server).unwrap();
+        let quote = |v: &[String]| v.iter().map(|s| format!("{:?}", s)).collect::<Vec<_>>().join(", ");
+        let destination = format!(
+            "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n\n\
+             [filter]\ninclude = [{}]\n\n\
+             [output]\ntopic = \"{}\"\npartitions = {}\npartition_hash = [{}]\n\n\
+             [batch]\nmax_delay_ms = 20\n\n\
+             [sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{}\"\nmessage_timeout_ms = {}\n{}",
+            self.mysql,
+            self.heartbeat_ms,
+            quote(&self.include),
+            self.topic,
+            self.partitions,
+            quote(&self.partition_hash),
+            self.kafka,
+            self.delivery,
+            self.message_timeout_ms,
+            self.extra
+        );
+        std::fs::write(dir.join("destinations").join(format!("{}.toml", self.destination)), destination).unwrap();
+    }
+}
+
+/// A running `sluice run` process; killed when dropped.
+pub struct Sluice {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub config: SluiceConfig,
+}
+
+pub fn sluice_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_sluice")
+}
+
+impl Sluice {
+    pub fn start(config: &SluiceConfig) -> Self {
+        let dir = tempfile::Builder::new().prefix("sluice-config-").tempdir().unwrap();
+        config.write(dir.path());
+        let child = Self::spawn(dir.path());
+        Self { child, dir, config: config.clone() }
+    }
+
+    fn spawn(dir: &Path) -> Child {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("sluice.log")).unwrap();
+        Command::new(sluice_bin())
+            .args(["run", "--config"])
+            .arg(dir.join("sluice.toml"))
+            .env("SLUICE_LOG", "info,sluice=debug,zookeeper_client=warn")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("starting sluice")
+    }
+
+    /// Start again with the same configuration (after a kill).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.dir.path());
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Wait for the process to exit; `None` if it is still running after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sluice.log")).unwrap_or_default()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("sluice.toml")
+    }
+
+    /// The destination's committed cursor.
+    pub async fn cursor(&self) -> Option<Cursor> {
+        read_cursor(&self.config.zk, &self.config.zk_root, &self.config.destination).await
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- sluice log ----\n{}", self.log());
+        }
+    }
+}
+
+/// Run a sluice subcommand to completion: (exit code, stdout + stderr).
+pub fn sluice_command(args: &[&str]) -> (i32, String) {
+    let output = Command::new(sluice_bin()).args(args).env("SLUICE_LOG", "warn").output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.code().unwrap_or(-1), text)
+}
+
+pub async fn read_cursor(zk: &str, root: &str, destination: &str) -> Option<Cursor> {
+    let client = zookeeper_client::Client::connect(zk).await.expect("connecting to ZooKeeper");
+    let path = ZkPaths::new(root).cursor(destination);
+    match client.get_data(&path).await {
+        Ok((data, _)) => Some(Cursor::from_json(&data).expect("cursor JSON")),
+        Err(zookeeper_client::Error::NoNode) => None,
+        Err(e) => panic!("reading {path}: {e}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka
+
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub headers: HashMap<String, String>,
+    pub json: serde_json::Value,
+}
+
+impl Record {
+    /// The rows of a flat message with their type: `(type, row)`.
+    pub fn rows(&self) -> Vec<(String, serde_json::Value)> {
+        let kind = self.json["type"].as_str().unwrap_or_default().to_owned();
+        self.json["data"]
+            .as_array()
+            .map(|rows| rows.iter().map(|r| (kind.clone(), r.clone())).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Read `topic` from the beginning until `done(records)` holds or `timeout` passes (blocking;
+/// call from `spawn_blocking` in async tests).
+pub fn consume_until(brokers: &str, topic: &str, timeout: Duration, done: impl Fn(&[Record]) -> bool) -> Vec<Record> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", unique("test-consumer"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .create()
+        .unwrap();
+    let deadline = Instant::now() + timeout;
+    // The topic appears when sluice creates it.
+    let partitions = loop {
+        let found = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .ok()
+            .and_then(|m| {
+                m.topics().iter().find(|t| t.name() == topic && t.error().is_none()).map(|t| t.partitions().len())
+            })
+            .filter(|n| *n > 0);
+        if let Some(n) = found {
+            break n;
+        }
+        if Instant::now() > deadline {
+            return Vec::new();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut assignment = TopicPartitionList::new();
+    for p in 0..partitions {
+        assignment.add_partition_offset(topic, p as i32, Offset::Beginning).unwrap();
+    }
+    consumer.assign(&assignment).unwrap();
+    let mut records = Vec::new();
+    while Instant::now() < deadline && !done(&records) {
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("consumer error (retrying): {e}");
+                continue;
+            }
+        };
+        let mut headers = HashMap::new();
+        if let Some(h) = message.headers() {
+            for header in h.iter() {
+                headers.insert(
+                    header.key.to_owned(),
+                    String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                );
+            }
+        }
+        let payload = message.payload().unwrap_or_default();
+        records.push(Record {
+            partition: message.partition(),
+            offset: message.offset(),
+            key: message.key().map(<[u8]>::to_vec),
+            headers,
+            json: serde_json::from_slice(payload).unwrap_or_else(|e| panic!("payload is not JSON ({e}): {payload:?}")),
+        });
+    }
+    records
+}
+
+/// Consume until the rows of `table` include every id in `ids` (by the `id` column).
+pub async fn consume_ids(
+    brokers: &str,
+    topic: &str,
+    table: &str,
+    ids: impl IntoIterator<Item = i64>,
+    timeout: Duration,
+) -> Vec<Record> {
+    let wanted: std::collections::HashSet<i64> = ids.into_iter().collect();
+    let (brokers, topic, table) = (brokers.to_owned(), topic.to_owned(), table.to_owned());
+    tokio::task::spawn_blocking(move || {
+        consume_until(&brokers, &topic, timeout, |records| {
+            let seen = ids_in(records, &table);
+            wanted.iter().all(|id| seen.contains(id))
+        })
+    })
+    .await
+    .unwrap()
+}
+
+/// Ids (column `id`) of every INSERT row of `table` in the records.
+pub fn ids_in(records: &[Record], table: &str) -> std::collections::HashSet<i64> {
+    records
+        .iter()
+        .filter(|r| r.json["table"] == table && r.json["type"] == "INSERT")
+        .flat_map(|r| r.rows())
+        .filter_map(|(_, row)| row["id"].as_str().and_then(|s| s.parse().ok()))
+        .collect()
+}
+
+/// Wait until the destination has committed a position, inserting rows into the database's
+/// `_warmup` table meanwhile so there is something to commit (a destination starts at the server's
+/// current position, so earlier writes are not seen).
+pub async fn wait_running(db: &mut TestDb, sluice: &Sluice) -> Cursor {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        db.exec("INSERT INTO _warmup VALUES ()").await;
+        if let Some(cursor) = sluice.cursor().await {
+            return cursor;
+        }
+        assert!(Instant::now() < deadline, "the destination committed nothing within 60 s; log:\n{}", sluice.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
