@@ -175,6 +175,11 @@ impl PrivateStack {
         format!("127.0.0.1:{}", self.mysql_port)
     }
 
+    /// The state directory `scripts/stack` uses for these servers.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     pub fn kafka(&self) -> String {
         format!("127.0.0.1:{}", self.kafka_port)
     }

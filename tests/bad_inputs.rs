@@ -1,0 +1,157 @@
+//! Bad configuration and badly set up servers give a clear error naming the problem and the fix,
+//! a non-zero exit, and never a panic.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+fn write_config(dir: &std::path::Path, server: &str, destination: &str) -> String {
+    std::fs::create_dir_all(dir.join("destinations")).unwrap();
+    std::fs::write(dir.join("sluice.toml"), server).unwrap();
+    std::fs::write(dir.join("destinations/shop.toml"), destination).unwrap();
+    dir.join("sluice.toml").display().to_string()
+}
+
+fn assert_no_panic(output: &str) {
+    assert!(!output.contains("panicked"), "sluice panicked:\n{output}");
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    free_port()
+}
+
+fn destination(mysql: &str, user: &str, password: &str, kafka: &str) -> String {
+    format!(
+        "[source]\naddress = \"{mysql}\"\nuser = \"{user}\"\npassword = \"{password}\"\nconnect_timeout_ms = 2000\n\n\
+         [filter]\ninclude = [\"shop\\\\..*\"]\n\n[sink.kafka]\nbrokers = \"{kafka}\"\ndelivery = \"idempotent\"\n"
+    )
+}
+
+#[test]
+fn malformed_toml_names_the_file_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), "[zookeeper\nservers = 1", &destination("h:1", "u", "p", "k:1"));
+    for command in ["check", "run"] {
+        let (code, output) = sluice_command(&[command, "--config", &path]);
+        assert_ne!(code, 0, "{command}: {output}");
+        assert!(output.contains("sluice.toml"), "{command} names the file: {output}");
+        assert_no_panic(&output);
+    }
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_all_reported_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = "[zookeeper]\nservers = \"127.0.0.1:2181\"\n";
+    std::fs::create_dir_all(dir.path().join("destinations")).unwrap();
+    std::fs::write(dir.path().join("sluice.toml"), server).unwrap();
+    std::fs::write(
+        dir.path().join("destinations/typo.toml"),
+        "[source]\naddress = \"h:1\"\nuser = \"u\"\npasword = \"x\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("destinations/values.toml"),
+        "[source]\naddress = \"no-port\"\nuser = \"u\"\n[output]\npartitions = 0\ntime_zone = \"Atlantis/Capital\"\npartition_hash = [\"(bad:$pk$\"]\n",
+    )
+    .unwrap();
+    let (code, output) = sluice_command(&["check", "--config", &dir.path().join("sluice.toml").display().to_string()]);
+    assert_eq!(code, 2, "{output}");
+    for expected in
+        ["pasword", "typo.toml", "source.address", "output.partitions", "time zone", "partition_hash", "values.toml"]
+    {
+        assert!(output.contains(expected), "expected '{expected}' in:\n{output}");
+    }
+    assert_no_panic(&output);
+}
+
+#[test]
+fn unreachable_zookeeper_broker_and_mysql_are_each_reported_with_a_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!("[zookeeper]\nservers = \"127.0.0.1:{}\"\n", closed_port());
+    let path = write_config(
+        dir.path(),
+        &server,
+        &destination(&format!("127.0.0.1:{}", closed_port()), "u", "p", &format!("127.0.0.1:{}", closed_port())),
+    );
+    let (code, output) = sluice_command(&["check", "--config", &path]);
+    assert_eq!(code, 1, "{output}");
+    let errors: Vec<&str> = output.lines().filter(|l| l.starts_with("ERROR")).collect();
+    assert!(errors.iter().any(|l| l.contains("zookeeper") && l.contains("fix:")), "{output}");
+    assert!(
+        errors.iter().any(|l| l.contains("source") && l.contains("cannot connect to MySQL") && l.contains("fix:")),
+        "{output}"
+    );
+    assert!(errors.iter().any(|l| l.contains("broker") && l.contains("unreachable") && l.contains("fix:")), "{output}");
+    assert_no_panic(&output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_keeps_retrying_an_unreachable_mysql_and_says_so() {
+    let stack = stack();
+    let mut config = SluiceConfig::new(&stack, "shop");
+    config.mysql = format!("127.0.0.1:{}", closed_port());
+    let mut sluice = Sluice::start(&config);
+    eventually(Duration::from_secs(30), "a log line about the unreachable server", || async {
+        sluice.log().contains("cannot connect to MySQL at").then_some(())
+    })
+    .await;
+    assert!(sluice.wait_exit(Duration::from_millis(500)).is_none(), "a transient error must not stop the process");
+    assert_no_panic(&sluice.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_stops_with_the_fix() {
+    let stack = stack();
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!(
+        "[server]\nadmin_port = 0\naddress = \"127.0.0.1:{}\"\n[zookeeper]\nservers = \"{}\"\nroot = \"/sluice-test/{}\"\n",
+        free_port(),
+        stack.zk,
+        unique("pw")
+    );
+    let path = write_config(dir.path(), &server, &destination(&stack.mysql, REPL_USER, "wrong-password", &stack.kafka));
+    let (code, output) = sluice_command(&["check", "--config", &path]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("Access denied") && output.contains("password"), "{output}");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(sluice_bin()).args(["run", "--config", &path]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("check the user and password"), "{text}");
+    assert_no_panic(&text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_binlog_format_is_refused_with_the_fix() {
+    let stack = stack();
+    let mut mysql = PrivateStack::new();
+    mysql.mysql_extra_cnf = "binlog_format=STATEMENT".into();
+    mysql.up(&["mariadb"]);
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!(
+        "[server]\nadmin_port = 0\naddress = \"127.0.0.1:{}\"\n[zookeeper]\nservers = \"{}\"\nroot = \"/sluice-test/{}\"\n",
+        free_port(),
+        stack.zk,
+        unique("stmt")
+    );
+    let path = write_config(dir.path(), &server, &destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka));
+    let (code, output) = sluice_command(&["check", "--config", &path]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("binlog_format is STATEMENT") && output.contains("binlog_format=ROW"), "{output}");
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(sluice_bin()).args(["run", "--config", &path]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "{text}");
+    assert!(text.contains("binlog_format is STATEMENT"), "{text}");
+    assert_no_panic(&text);
+}
