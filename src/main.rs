@@ -94,14 +94,19 @@ enum PositionsCommand {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The daemon logs its progress; one-shot commands only print their results. librdkafka's own
+    // connection errors repeat on every retry, and Sluice reports the failures that matter itself.
+    let default_filter = match cli.command {
+        Command::Run { .. } => "info,zookeeper_client=warn,rdkafka=off,librdkafka=warn",
+        _ => "warn,zookeeper_client=off,rdkafka=off,librdkafka=off",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
-                .unwrap_or_else(|_| "info,zookeeper_client=warn,rdkafka=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
