@@ -252,6 +252,10 @@ impl SluiceConfig {
     }
 
     fn write(&self, dir: &Path) {
+        self.write_with_source_extra(dir, "");
+    }
+
+    fn write_with_source_extra(&self, dir: &Path, source_extra: &str) {
         std::fs::create_dir_all(dir.join("destinations")).unwrap();
         let server = format!(
             "[server]\naddress = \"{}\"\nadmin_port = {}\n\n[zookeeper]\nservers = \"{}\"\nroot = \"{}\"\nsession_timeout_ms = {}\n",
@@ -260,7 +264,7 @@ impl SluiceConfig {
         std::fs::write(dir.join("sluice.toml"), server).unwrap();
         let quote = |v: &[String]| v.iter().map(|s| format!("{:?}", s)).collect::<Vec<_>>().join(", ");
         let destination = format!(
-            "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n\n\
+            "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n{source_extra}\n\
              [filter]\ninclude = [{}]\n\n\
              [output]\ntopic = \"{}\"\npartitions = {}\npartition_hash = [{}]\n\n\
              [batch]\nmax_delay_ms = 20\n\n\
@@ -293,8 +297,13 @@ pub fn sluice_bin() -> &'static str {
 
 impl Sluice {
     pub fn start(config: &SluiceConfig) -> Self {
+        Self::start_with_source_extra(config, "")
+    }
+
+    /// Start with extra TOML inside the `[source]` table (e.g. a `[source.start]` sub-table).
+    pub fn start_with_source_extra(config: &SluiceConfig, source_extra: &str) -> Self {
         let dir = tempfile::Builder::new().prefix("sluice-config-").tempdir().unwrap();
-        config.write(dir.path());
+        config.write_with_source_extra(dir.path(), source_extra);
         let child = Self::spawn(dir.path());
         Self { child, dir, config: config.clone() }
     }
