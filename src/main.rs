@@ -45,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: PositionsCommand,
     },
+    /// Print the effective configuration (files plus environment overrides) as JSON, passwords masked.
+    Config {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+    },
     /// Print the messages a destination published (from the beginning of its topic).
     Tail {
         #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
@@ -200,6 +205,23 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     format!("{destination}: had no cursor")
                 }
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config { config } => {
+            let config = load(&config)?;
+            let destinations: Vec<serde_json::Value> = config
+                .destinations
+                .iter()
+                .map(|d| {
+                    let mut c = d.config.clone();
+                    if !c.source.password.is_empty() {
+                        c.source.password = "********".into();
+                    }
+                    serde_json::json!({ "name": d.name, "file": d.path, "config": c })
+                })
+                .collect();
+            let effective = serde_json::json!({ "server": config.server, "destinations": destinations });
+            println!("{}", serde_json::to_string_pretty(&effective)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Tail { config, destination, max_messages, idle_seconds } => {
