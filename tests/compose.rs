@@ -37,13 +37,22 @@ fn services_use_the_upstream_images_and_loopback_ports() {
 #[test]
 fn mysql_has_the_binlog_settings_the_preflight_requires() {
     let command = strings(&compose()["services"]["mysql"]["command"]);
-    for flag in ["--log-bin=mysql-bin", "--binlog-format=ROW", "--binlog-row-image=FULL", "--binlog-row-metadata=FULL", "--server-id=1"] {
+    for flag in [
+        "--log-bin=mysql-bin",
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        "--binlog-row-metadata=FULL",
+        "--server-id=1",
+    ] {
         assert!(command.iter().any(|c| c == flag), "mysql command lacks {flag}: {command:?}");
     }
     let init = std::fs::read_to_string(repo_root().join("docker/mysql-init.sql")).unwrap();
     let demo = std::fs::read_to_string(repo_root().join("config/destinations/demo.toml")).unwrap();
     assert!(demo.contains("user = \"sluice\"") && demo.contains("password = \"sluice\""));
-    assert!(init.contains("'sluice'@'%'") && init.contains("BY 'sluice'"), "the init script creates the configured user");
+    assert!(
+        init.contains("'sluice'@'%'") && init.contains("BY 'sluice'"),
+        "the init script creates the configured user"
+    );
     assert!(init.contains("GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.*"));
 }
 
@@ -54,7 +63,9 @@ fn the_sluice_environment_overrides_resolve_against_the_shipped_config() {
         .as_mapping()
         .unwrap()
         .iter()
-        .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.as_str().map(str::to_owned).unwrap_or_else(|| format!("{v:?}"))))
+        .map(|(k, v)| {
+            (k.as_str().unwrap().to_owned(), v.as_str().map(str::to_owned).unwrap_or_else(|| format!("{v:?}")))
+        })
         .collect();
     let output = std::process::Command::new(sluice_bin())
         .args(["config", "--config"])
@@ -81,7 +92,10 @@ fn the_dockerfile_builds_the_binary_and_ships_the_config() {
     let dockerfile = std::fs::read_to_string(repo_root().join("Dockerfile")).unwrap();
     let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
     let rust_version = cargo.lines().find_map(|l| l.strip_prefix("rust-version = ")).unwrap().trim_matches('"');
-    assert!(dockerfile.contains(&format!("FROM rust:{rust_version}")), "the build image matches rust-version {rust_version}");
+    assert!(
+        dockerfile.contains(&format!("FROM rust:{rust_version}")),
+        "the build image matches rust-version {rust_version}"
+    );
     assert!(dockerfile.contains("cargo build --release --locked"));
     assert!(dockerfile.contains("COPY config /etc/sluice"));
     assert!(dockerfile.contains("\"--config\", \"/etc/sluice/sluice.toml\""));

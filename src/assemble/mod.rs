@@ -110,7 +110,14 @@ struct OpenTransaction {
     explicit: bool,
     /// Where it began, for error messages.
     began: BinlogPosition,
+    /// Size of the last change, while it can still absorb the next rows event.
+    last_rows_bytes: usize,
 }
+
+/// Consecutive rows events of one table and kind in a transaction (MySQL splits a statement into
+/// events of `binlog_row_event_max_size`, 8 KiB by default) become one change up to this size, so
+/// each becomes one message per partition instead of many small ones.
+const MERGE_ROWS_BYTES: usize = 256 * 1024;
 
 pub struct Assembler {
     decoder: EventDecoder,
@@ -229,6 +236,7 @@ impl Assembler {
             skipped,
             explicit,
             began: BinlogPosition::new(self.file.clone(), header.start_offset()),
+            last_rows_bytes: 0,
         });
     }
 
@@ -349,8 +357,22 @@ impl Assembler {
                 RowChange { before: pair.before, after: pair.after }
             })
             .collect();
+        if let Some(open) = &mut self.open
+            && let Some(Change::Rows(last)) = open.changes.last_mut()
+            && Arc::ptr_eq(&last.table, &schema)
+            && last.kind == kind
+            && open.last_rows_bytes + size <= MERGE_ROWS_BYTES
+        {
+            last.rows.extend(rows);
+            open.last_rows_bytes += size;
+            open.size_bytes += size;
+            return Ok(());
+        }
         let change = Change::Rows(RowsChange { table: schema, kind, rows, origin: self.origin(header) });
         self.add_change(change, size);
+        if let Some(open) = &mut self.open {
+            open.last_rows_bytes = size;
+        }
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The CLI's commands other than `run`: each reads configuration or files and reports; none of them
 //! publishes or commits anything.
 
+pub mod bench;
 pub mod check;
 pub mod decode;
 pub mod positions;

@@ -214,8 +214,8 @@ const fn default_max_delay_ms() -> u64 {
     50
 }
 const fn default_chunk_bytes() -> usize {
-    8 << 20
+    4 << 20
 }
 const fn default_queue_bytes() -> usize {
-    32 << 20
+    8 << 20
 }

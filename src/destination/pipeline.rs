@@ -136,7 +136,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
 
     let (raw_tx, raw_rx) = queue::bounded(4096, batch.queue_bytes);
     let (chunk_tx, chunk_rx) = queue::bounded(1024, batch.queue_bytes);
-    let (batch_tx, batch_rx) = mpsc::channel(2);
+    let (batch_tx, batch_rx) = mpsc::channel(1);
     let (cursor_tx, cursor_rx) = watch::channel(cursor.clone());
 
     // Stages in pipeline order: an error aborts the stages before it (they may be waiting on

@@ -5,5 +5,5 @@
 pub mod config;
 pub mod publisher;
 
-pub use config::{Delivery, KafkaSinkConfig};
+pub use config::{Compression, Delivery, KafkaSinkConfig};
 pub use publisher::KafkaPublisher;

@@ -53,6 +53,7 @@ pub fn producer_config(config: &KafkaSinkConfig, destination: &str) -> ClientCon
         .set("request.timeout.ms", config.message_timeout_ms.clamp(1_000, 30_000).to_string())
         .set("message.max.bytes", (config.max_message_bytes + 4096).to_string())
         .set("linger.ms", "5")
+        .set("compression.type", config.compression.librdkafka_name())
         .set("socket.keepalive.enable", "true");
     if config.delivery == Delivery::Transactional {
         c.set("transactional.id", transactional_id(config, destination))
@@ -162,7 +163,7 @@ impl Publisher for KafkaPublisher {
         if self.transactional() {
             let timeout = Duration::from_millis(self.config.transaction_timeout_ms);
             Box::pin(async move {
-                tokio::task::spawn_blocking(move || publish_transaction(&producer, &batch, timeout))
+                tokio::task::spawn_blocking(move || publish_transaction(&producer, batch, timeout))
                     .await
                     .map_err(|e| PublishError::Transient(format!("publish task failed: {e}")))?
             })
@@ -170,13 +171,13 @@ impl Publisher for KafkaPublisher {
             // The acknowledgement deadline is ours, not only librdkafka's: a batch that is neither
             // acknowledged nor failed by then fails, and the pipeline restarts from the cursor.
             let deadline = Duration::from_millis(self.config.message_timeout_ms) + Duration::from_secs(5);
+            let id = batch.id;
             Box::pin(async move {
-                match tokio::time::timeout(deadline, publish_idempotent(&producer, &batch)).await {
-                    Ok(result) => result.map(|()| batch.id),
-                    Err(_) => Err(PublishError::Transient(format!(
-                        "batch {} was not acknowledged within {deadline:?}",
-                        batch.id
-                    ))),
+                match tokio::time::timeout(deadline, publish_idempotent(&producer, batch)).await {
+                    Ok(result) => result.map(|()| id),
+                    Err(_) => {
+                        Err(PublishError::Transient(format!("batch {id} was not acknowledged within {deadline:?}")))
+                    }
                 }
             })
         }
@@ -188,7 +189,7 @@ impl Publisher for KafkaPublisher {
 }
 
 /// Enqueue every message, then wait for every delivery report.
-async fn publish_idempotent(producer: &FutureProducer, batch: &Batch) -> Result<(), PublishError> {
+async fn publish_idempotent(producer: &FutureProducer, batch: Batch) -> Result<(), PublishError> {
     let mut deliveries = Vec::with_capacity(batch.messages.len());
     for message in &batch.messages {
         let mut record = record(message);
@@ -206,6 +207,8 @@ async fn publish_idempotent(producer: &FutureProducer, batch: &Batch) -> Result<
             }
         }
     }
+    // librdkafka copied every payload: free ours while waiting for the delivery reports.
+    drop(batch);
     for delivery in deliveries {
         match delivery.await {
             Ok(Ok(_)) => {}
@@ -218,8 +221,9 @@ async fn publish_idempotent(producer: &FutureProducer, batch: &Batch) -> Result<
 
 /// One Kafka transaction for the whole batch (runs on a blocking thread: librdkafka's transaction
 /// calls block).
-fn publish_transaction(producer: &FutureProducer, batch: &Batch, timeout: Duration) -> Result<u64, PublishError> {
+fn publish_transaction(producer: &FutureProducer, batch: Batch, timeout: Duration) -> Result<u64, PublishError> {
     producer.begin_transaction().map_err(|e| classify("beginning a Kafka transaction", &e))?;
+    let id = batch.id;
     let result = (|| {
         for message in &batch.messages {
             let mut record = record(message);
@@ -234,10 +238,12 @@ fn publish_transaction(producer: &FutureProducer, batch: &Batch, timeout: Durati
                 }
             }
         }
+        // librdkafka copied every payload: free ours before waiting for the commit.
+        drop(batch);
         producer.commit_transaction(timeout).map_err(|e| classify("committing the Kafka transaction", &e))
     })();
     match result {
-        Ok(()) => Ok(batch.id),
+        Ok(()) => Ok(id),
         Err(e) => {
             if !matches!(e, PublishError::Fenced(_))
                 && let Err(abort) = producer.abort_transaction(timeout)
