@@ -97,12 +97,11 @@ async fn a_silent_link_is_detected_by_the_heartbeat_and_reconnected() {
     let pid: u32 = std::fs::read_to_string(mysql_pid_file(&mysql)).unwrap().trim().parse().unwrap();
     // A stopped server keeps its sockets open but sends nothing, heartbeats included.
     std::process::Command::new("kill").args(["-STOP", &pid.to_string()]).status().unwrap();
-    let detected = eventually(Duration::from_secs(30), "sluice to notice the silence", || async {
+    eventually(Duration::from_secs(30), "sluice to notice the silence", || async {
         sluice.log().contains("no event or heartbeat").then_some(())
     })
     .await;
     std::process::Command::new("kill").args(["-CONT", &pid.to_string()]).status().unwrap();
-    let _ = detected;
     insert(&mut db, 11..=20).await;
     let records = consume_ids(&stack().kafka, &sluice.config.topic, "t", 1..=20, WAIT).await;
     let seen = ids_in(&records, "t");
