@@ -165,8 +165,6 @@ impl Partitioner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binlog::{ColumnCodec, ColumnType};
-    use crate::schema::Column;
 
     // Expected values computed from the definition of java.lang.String.hashCode:
     // s[0]*31^(n-1) + … + s[n-1] in 32-bit two's complement.
@@ -193,20 +191,7 @@ mod tests {
     }
 
     fn table() -> TableSchema {
-        let col = |name: &str, key: bool| Column {
-            name: name.into(),
-            mysql_type: "int".into(),
-            sql_type: 4,
-            is_key: key,
-            nullable: false,
-        };
-        TableSchema {
-            schema: "shop".into(),
-            table: "orders".into(),
-            columns: vec![col("id", true), col("customer", false)],
-            codecs: vec![ColumnCodec::new(ColumnType::LONG, 0); 2],
-            primary_key: vec![0],
-        }
+        crate::schema::int_table("shop", "orders", &[("id", true), ("customer", false)])
     }
 
     #[test]

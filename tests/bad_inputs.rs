@@ -23,6 +23,28 @@ fn closed_port() -> u16 {
     free_port()
 }
 
+/// A server file on the shared ZooKeeper with a root of its own.
+fn server_toml(zk: &str, tag: &str) -> String {
+    format!(
+        "[server]\nadmin_port = 0\naddress = \"127.0.0.1:{}\"\n[zookeeper]\nservers = \"{zk}\"\nroot = \"/sluice-test/{}\"\n",
+        free_port(),
+        unique(tag)
+    )
+}
+
+/// `sluice run` to completion: (succeeded, stdout + stderr).
+async fn run_to_exit(path: String) -> (bool, String) {
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(sluice_bin()).args(["run", "--config", &path]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    (
+        output.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+    )
+}
+
 fn destination(mysql: &str, user: &str, password: &str, kafka: &str) -> String {
     format!(
         "[source]\naddress = \"{mysql}\"\nuser = \"{user}\"\npassword = \"{password}\"\nconnect_timeout_ms = 2000\n\n\
@@ -107,23 +129,13 @@ async fn run_keeps_retrying_an_unreachable_mysql_and_says_so() {
 async fn a_wrong_password_stops_with_the_fix() {
     let stack = stack();
     let dir = tempfile::tempdir().unwrap();
-    let server = format!(
-        "[server]\nadmin_port = 0\naddress = \"127.0.0.1:{}\"\n[zookeeper]\nservers = \"{}\"\nroot = \"/sluice-test/{}\"\n",
-        free_port(),
-        stack.zk,
-        unique("pw")
-    );
+    let server = server_toml(&stack.zk, "pw");
     let path = write_config(dir.path(), &server, &destination(&stack.mysql, REPL_USER, "wrong-password", &stack.kafka));
     let (code, output) = sluice_command(&["check", "--config", &path]);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("Access denied") && output.contains("password"), "{output}");
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(sluice_bin()).args(["run", "--config", &path]).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(!output.status.success(), "{text}");
+    let (succeeded, text) = run_to_exit(path).await;
+    assert!(!succeeded, "{text}");
     assert!(text.contains("check the user and password"), "{text}");
     assert_no_panic(&text);
 }
@@ -135,23 +147,13 @@ async fn statement_binlog_format_is_refused_with_the_fix() {
     mysql.mysql_extra_cnf = "binlog_format=STATEMENT".into();
     mysql.up(&["mariadb"]);
     let dir = tempfile::tempdir().unwrap();
-    let server = format!(
-        "[server]\nadmin_port = 0\naddress = \"127.0.0.1:{}\"\n[zookeeper]\nservers = \"{}\"\nroot = \"/sluice-test/{}\"\n",
-        free_port(),
-        stack.zk,
-        unique("stmt")
-    );
+    let server = server_toml(&stack.zk, "stmt");
     let path = write_config(dir.path(), &server, &destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka));
     let (code, output) = sluice_command(&["check", "--config", &path]);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("binlog_format is STATEMENT") && output.contains("binlog_format=ROW"), "{output}");
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(sluice_bin()).args(["run", "--config", &path]).output().unwrap()
-    })
-    .await
-    .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(!output.status.success(), "{text}");
+    let (succeeded, text) = run_to_exit(path).await;
+    assert!(!succeeded, "{text}");
     assert!(text.contains("binlog_format is STATEMENT"), "{text}");
     assert_no_panic(&text);
 }

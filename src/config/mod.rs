@@ -298,18 +298,18 @@ mod tests {
         std::fs::write(dir.join(name), text).unwrap();
     }
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("sluice-config-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("destinations")).unwrap();
+    fn temp_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("destinations")).unwrap();
         dir
     }
 
     #[test]
     fn loads_server_and_destination_with_defaults_inherited() {
-        let dir = temp_dir("ok");
+        let tmp = temp_dir();
+        let dir = tmp.path();
         write(
-            &dir,
+            dir,
             "sluice.toml",
             "[zookeeper]\nservers = \"127.0.0.1:2181\"\n[defaults.kafka]\nbrokers = \"k:9092\"\ndelivery = \"idempotent\"\n",
         );
@@ -329,8 +329,9 @@ mod tests {
 
     #[test]
     fn reports_every_problem_at_once() {
-        let dir = temp_dir("bad");
-        write(&dir, "sluice.toml", "[zookeeper]\nsession_timeout_ms = 5\n");
+        let tmp = temp_dir();
+        let dir = tmp.path();
+        write(dir, "sluice.toml", "[zookeeper]\nsession_timeout_ms = 5\n");
         write(
             &dir.join("destinations"),
             "d1.toml",

@@ -98,28 +98,13 @@ pub fn plan_rows<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::binlog::{ColumnCodec, ColumnType};
     use crate::event::{BinlogPosition, Cell, EventOrigin, RowChange};
-    use crate::schema::{Column, TableSchema};
     use std::sync::Arc;
 
     type Images<'a> = (Option<[&'a str; 2]>, Option<[&'a str; 2]>);
 
     fn change(kind: RowKind, rows: Vec<Images<'_>>) -> RowsChange {
-        let col = |name: &str, key: bool| Column {
-            name: name.into(),
-            mysql_type: "int".into(),
-            sql_type: 4,
-            is_key: key,
-            nullable: false,
-        };
-        let table = Arc::new(TableSchema {
-            schema: "s".into(),
-            table: "t".into(),
-            columns: vec![col("id", true), col("v", false)],
-            codecs: vec![ColumnCodec::new(ColumnType::LONG, 0); 2],
-            primary_key: vec![0],
-        });
+        let table = Arc::new(crate::schema::int_table("s", "t", &[("id", true), ("v", false)]));
         let image = |v: [&str; 2]| v.iter().map(|s| Cell::Text((*s).into())).collect::<Vec<_>>();
         RowsChange {
             table,

@@ -54,3 +54,25 @@ impl TableSchema {
         self.primary_key.iter().map(|&i| self.columns[i].name.as_str()).collect()
     }
 }
+
+/// A table of INT columns for unit tests: `shop.orders` style, keys as given.
+#[cfg(test)]
+pub(crate) fn int_table(schema: &str, table: &str, columns: &[(&str, bool)]) -> TableSchema {
+    use crate::binlog::ColumnType;
+    TableSchema {
+        schema: schema.into(),
+        table: table.into(),
+        columns: columns
+            .iter()
+            .map(|&(name, is_key)| Column {
+                name: name.into(),
+                mysql_type: "int".into(),
+                sql_type: 4,
+                is_key,
+                nullable: false,
+            })
+            .collect(),
+        codecs: vec![ColumnCodec::new(ColumnType::LONG, 0); columns.len()],
+        primary_key: columns.iter().enumerate().filter(|(_, c)| c.1).map(|(i, _)| i).collect(),
+    }
+}
