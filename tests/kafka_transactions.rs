@@ -157,3 +157,31 @@ async fn a_message_over_the_size_limit_stops_the_batch_before_anything_is_sent()
         other => panic!("expected a definite error, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_reports_a_broker_without_transactions_when_the_destination_wants_them() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.apiversion(RDKafkaApiKey::InitProducerId, None, None).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("destinations")).unwrap();
+    std::fs::write(dir.path().join("sluice.toml"), "").unwrap();
+    let destination = |delivery: &str| {
+        format!(
+            "[source]\naddress = \"127.0.0.1:1\"\nuser = \"u\"\n[sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{delivery}\"\n",
+            cluster.bootstrap_servers()
+        )
+    };
+    std::fs::write(dir.path().join("destinations/shop.toml"), destination("transactional")).unwrap();
+    let config = sluice::config::load(&dir.path().join("sluice.toml")).unwrap();
+    let items = sluice::commands::check::check_kafka(&config.destinations[0]).await;
+    let problem =
+        items.iter().find(|i| i.severity.is_some()).unwrap_or_else(|| panic!("no problem reported: {items:?}"));
+    assert!(problem.message.contains("does not support Kafka transactions"), "{problem}");
+    assert!(problem.message.contains("delivery = \"idempotent\""), "the fix is named: {problem}");
+
+    // The same broker is fine for idempotent delivery.
+    std::fs::write(dir.path().join("destinations/shop.toml"), destination("idempotent")).unwrap();
+    let config = sluice::config::load(&dir.path().join("sluice.toml")).unwrap();
+    let items = sluice::commands::check::check_kafka(&config.destinations[0]).await;
+    assert!(items.iter().all(|i| i.severity.is_none()), "{items:?}");
+}
