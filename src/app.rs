@@ -6,15 +6,16 @@
 //! session is opened and they campaign again. A destination that fails definitively stays failed
 //! (visible in `/status`); when every destination has failed, the process exits with an error.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::cluster::{self, ZkPaths};
 use crate::config::LoadedConfig;
-use crate::destination::{self, DestinationStatus, PipelineError};
+use crate::destination::{self, DestinationStatus, PipelineError, ServerContext};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -42,6 +43,13 @@ pub async fn run(config: LoadedConfig, mut shutdown: watch::Receiver<bool>) -> R
         None
     };
 
+    let server = Arc::new(ServerContext {
+        address: address.clone(),
+        cluster: config.server.cluster.clone(),
+        statuses: Arc::clone(&statuses),
+    });
+    let handovers: BTreeMap<String, Arc<Notify>> =
+        config.destinations.iter().map(|d| (d.name.clone(), Arc::new(Notify::new()))).collect();
     let session_timeout = Duration::from_millis(config.server.zookeeper.session_timeout_ms);
     let mut failed: Vec<String> = Vec::new();
     'session: loop {
@@ -71,12 +79,19 @@ pub async fn run(config: LoadedConfig, mut shutdown: watch::Receiver<bool>) -> R
                 d.clone(),
                 zk.clone(),
                 paths.clone(),
-                address.clone(),
+                Arc::clone(&server),
                 Arc::clone(status),
+                Arc::clone(&handovers[&d.name]),
                 shutdown.clone(),
             );
             tasks.spawn(async move { (name, run.await) });
         }
+        let balancer = config.server.cluster.balance.then(|| {
+            let names: Vec<String> = config.destinations.iter().map(|d| d.name.clone()).collect();
+            let interval = Duration::from_millis(config.server.cluster.balance_interval_ms);
+            tokio::spawn(balance(zk.clone(), paths.clone(), address.clone(), names, handovers.clone(), interval))
+        });
+        let _abort_balancer_with_the_session = AbortOnDrop(balancer);
         let mut session = zk.state_watcher();
         loop {
             tokio::select! {
@@ -108,4 +123,38 @@ pub async fn run(config: LoadedConfig, mut shutdown: watch::Receiver<bool>) -> R
         admin.abort();
     }
     Ok(())
+}
+
+/// Every `interval`, hand over at most one destination if that spreads them more fairly.
+async fn balance(
+    zk: zookeeper_client::Client,
+    paths: ZkPaths,
+    address: String,
+    destinations: Vec<String>,
+    handovers: BTreeMap<String, Arc<Notify>>,
+    interval: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        match cluster::balance::read_views(&zk, &paths, &destinations).await {
+            Ok(views) => {
+                if let Some(name) = cluster::balance::choose_handover(&address, &views) {
+                    tracing::info!(destination = %name, "rebalancing: another server leads fewer destinations");
+                    handovers[&name].notify_one();
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "cannot read the cluster view; balancing later"),
+        }
+    }
+}
+
+/// Aborts a task when the session it belongs to ends.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }

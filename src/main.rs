@@ -50,6 +50,11 @@ enum Command {
         #[command(subcommand)]
         command: PositionsCommand,
     },
+    /// The cluster as ZooKeeper records it.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
     /// Benchmarks (see scripts/bench).
     Bench {
         #[command(subcommand)]
@@ -89,6 +94,18 @@ enum BinlogCommand {
         /// Render bytes as base64 instead of ISO-8859-1 characters.
         #[arg(long)]
         base64: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Live servers, and per destination its leader, candidates, committed position and lag.
+    Status {
+        #[arg(long, short, default_value = "config/sluice.toml", env = "SLUICE_CONFIG")]
+        config: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -296,6 +313,16 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 result.messages as f64 / seconds,
                 result.bytes as f64 / seconds / 1e6
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cluster { command: ClusterCommand::Status { config, json } } => {
+            let config = load(&config)?;
+            let status = commands::cluster::status(&config).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{status}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Config { config } => {

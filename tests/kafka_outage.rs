@@ -21,6 +21,7 @@ fn batch(topic: &str, id: u64) -> Batch {
             destination: Arc::from("d"),
             position: format!("mysql-bin.000001:{id}"),
             gtid: String::new(),
+            part: 0,
         },
     };
     Batch::new(id, vec![message], None)

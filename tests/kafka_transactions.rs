@@ -46,6 +46,7 @@ fn batch_on(topic: &str, id: u64, partitions: u32, payload: &str) -> Batch {
                 destination: Arc::from("shop"),
                 position: format!("mysql-bin.000001:{}", 100 * id),
                 gtid: "0-1-7".into(),
+                part: 0,
             },
         })
         .collect();

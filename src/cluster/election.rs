@@ -24,12 +24,22 @@ pub struct RunningData {
     pub address: String,
 }
 
+/// Content of a candidate node `/destinations/{d}/cluster/{address}` (Canal leaves it empty and
+/// ignores it).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct CandidateData {
+    /// This server prefers to run the destination (`cluster.prefer`).
+    #[serde(default)]
+    pub prefer: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Election {
     client: zk::Client,
     paths: ZkPaths,
     destination: String,
     address: String,
+    prefer: bool,
 }
 
 /// Why leadership ended.
@@ -51,8 +61,8 @@ impl std::fmt::Display for LeadershipLoss {
 }
 
 impl Election {
-    pub fn new(client: zk::Client, paths: ZkPaths, destination: &str, address: &str) -> Self {
-        Self { client, paths, destination: destination.to_owned(), address: address.to_owned() }
+    pub fn new(client: zk::Client, paths: ZkPaths, destination: &str, address: &str, prefer: bool) -> Self {
+        Self { client, paths, destination: destination.to_owned(), address: address.to_owned(), prefer }
     }
 
     fn session(&self) -> i64 {
@@ -64,7 +74,8 @@ impl Election {
         let dir = self.paths.destination_cluster_dir(&self.destination);
         mkdirs(&self.client, &dir).await?;
         let candidate = self.paths.destination_server(&self.destination, &self.address);
-        create_ephemeral(&self.client, &candidate, b"").await?;
+        let data = serde_json::to_vec(&CandidateData { prefer: self.prefer }).expect("serializing cannot fail");
+        create_ephemeral(&self.client, &candidate, &data).await?;
         let running = self.paths.running(&self.destination);
         let data = serde_json::to_vec(&RunningData { active: true, address: self.address.clone() })
             .expect("serializing RunningData cannot fail");

@@ -1,6 +1,7 @@
 //! Cluster mode through ZooKeeper: server registry, one leader per destination, and the
 //! Canal-compatible node layout ([`zk::ZkPaths`]).
 
+pub mod balance;
 pub mod election;
 pub mod zk;
 

@@ -84,6 +84,7 @@ pub async fn produce(bench: &ProduceBench) -> Result<ProduceResult, PublishError
                             destination: Arc::clone(&destination),
                             position: format!("mysql-bin.000001:{}", sent + i),
                             gtid: String::new(),
+                            part: 0,
                         },
                     }
                 })

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod cluster;
 pub mod decode;
 pub mod positions;
 pub mod tail;

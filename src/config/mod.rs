@@ -13,7 +13,7 @@ mod server;
 pub use destination::{
     BatchConfig, DestinationConfig, FilterConfig, Format, OutputConfig, SinkConfig, SinkKind, SourceConfig, StartConfig,
 };
-pub use server::{DefaultsConfig, ServerConfig, ServerSection, ZookeeperConfig};
+pub use server::{ClusterConfig, DefaultsConfig, ServerConfig, ServerSection, ZookeeperConfig};
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -197,6 +197,9 @@ fn validate_server(s: &ServerConfig, problems: &mut Vec<String>) {
         && !valid_host_port(address)
     {
         problems.push(format!("server.address = \"{address}\" is not ip:port"));
+    }
+    if s.cluster.balance_interval_ms < 100 {
+        problems.push("cluster.balance_interval_ms must be at least 100".into());
     }
 }
 

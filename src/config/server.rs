@@ -12,6 +12,8 @@ pub struct ServerConfig {
     pub server: ServerSection,
     #[serde(default)]
     pub zookeeper: ZookeeperConfig,
+    #[serde(default)]
+    pub cluster: ClusterConfig,
     /// Sink settings destinations inherit unless they set their own.
     #[serde(default)]
     pub defaults: DefaultsConfig,
@@ -77,6 +79,41 @@ impl Default for ZookeeperConfig {
     }
 }
 
+/// How servers share destinations.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// Spread destinations over the live servers: a server leading more destinations than another
+    /// candidate hands one over (gracefully: flush, commit, release) every `balance_interval_ms`.
+    #[serde(default = "default_true")]
+    pub balance: bool,
+    #[serde(default = "default_balance_interval_ms")]
+    pub balance_interval_ms: u64,
+    /// After handing a destination over, wait this long before campaigning for it again.
+    #[serde(default = "default_handover_cooldown_ms")]
+    pub handover_cooldown_ms: u64,
+    /// Destinations this server prefers to run: it campaigns for them without delay, a leader that
+    /// does not prefer them hands them over to it, and balancing never moves them away from it.
+    #[serde(default)]
+    pub prefer: Vec<String>,
+    /// Release leadership after this many consecutive failures to reach the source database, so a
+    /// server with a healthier path can take over (0: never).
+    #[serde(default = "default_release_after_source_failures")]
+    pub release_after_source_failures: u32,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            balance: true,
+            balance_interval_ms: default_balance_interval_ms(),
+            handover_cooldown_ms: default_handover_cooldown_ms(),
+            prefer: Vec::new(),
+            release_after_source_failures: default_release_after_source_failures(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DefaultsConfig {
@@ -84,6 +121,18 @@ pub struct DefaultsConfig {
     pub kafka: Option<KafkaSinkConfig>,
 }
 
+const fn default_true() -> bool {
+    true
+}
+const fn default_balance_interval_ms() -> u64 {
+    5_000
+}
+const fn default_handover_cooldown_ms() -> u64 {
+    15_000
+}
+const fn default_release_after_source_failures() -> u32 {
+    5
+}
 const fn default_admin_port() -> u16 {
     11112
 }

@@ -9,14 +9,15 @@ pub mod status;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::watch;
+use futures_util::FutureExt;
+use tokio::sync::{Notify, watch};
 
 pub use status::{DestinationStatus, Role};
 
 use crate::assemble::AssembleError;
 use crate::checkpoint::CheckpointError;
 use crate::cluster::{Election, ZkError, ZkPaths};
-use crate::config::Destination;
+use crate::config::{ClusterConfig, Destination};
 use crate::sink::PublishError;
 use crate::source::SourceError;
 use crate::source::preflight::Finding;
@@ -103,27 +104,74 @@ impl Backoff {
     }
 }
 
-/// Run one destination until shutdown (`Ok`) or a definite error (`Err`).
+/// What the destinations of one server share.
+#[derive(Debug)]
+pub struct ServerContext {
+    /// `ip:port` this server registers as.
+    pub address: String,
+    pub cluster: ClusterConfig,
+    /// Every destination's status on this server, to count what it leads.
+    pub statuses: Arc<Vec<Arc<DestinationStatus>>>,
+}
+
+impl ServerContext {
+    fn leading(&self) -> usize {
+        self.statuses.iter().filter(|s| s.role() == Role::Leader).count()
+    }
+
+    /// Destinations a server does not prefer wait a little per destination it already leads before
+    /// campaigning, so servers starting together share them out.
+    fn campaign_delay(&self, prefer: bool) -> Duration {
+        if prefer || !self.cluster.balance {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(200) * self.leading() as u32
+        }
+    }
+}
+
+/// How a leadership term ended.
+enum TermEnd {
+    /// Lost or given away: campaign again after `cooldown`.
+    Campaign { cooldown: Duration },
+    /// Shut down cleanly.
+    Stopped,
+}
+
+/// Run one destination until shutdown (`Ok`) or a definite error (`Err`). `handover` asks a
+/// leader to give the destination to another server (balancing).
 pub async fn run(
     destination: Destination,
     zk: zookeeper_client::Client,
     paths: ZkPaths,
-    address: String,
+    server: Arc<ServerContext>,
     status: Arc<DestinationStatus>,
+    handover: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), PipelineError> {
     let name = destination.name.clone();
-    let election = Election::new(zk.clone(), paths.clone(), &name, &address);
+    let prefer = server.cluster.prefer.contains(&name);
+    let election = Election::new(zk.clone(), paths.clone(), &name, &server.address, prefer);
     let ctx = pipeline::RunContext {
         destination,
         zk: zk.clone(),
         cursor_path: paths.cursor(&name),
         status: Arc::clone(&status),
     };
-    let mut backoff = Backoff::new();
+    let mut cooldown = Duration::ZERO;
     loop {
         let leader = Election::leader(&zk, &paths, &name).await.ok().flatten();
         status.set_role(Role::Standby, leader);
+        let delay = cooldown + server.campaign_delay(prefer);
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stopped(&mut shutdown) => {
+                status.set_role(Role::Stopped, None);
+                return Ok(());
+            }
+        }
+        // A handover request that arrived while standing by is void.
+        handover.notified().now_or_never();
         tokio::select! {
             won = election.campaign() => won?,
             _ = stopped(&mut shutdown) => {
@@ -131,61 +179,113 @@ pub async fn run(
                 return Ok(());
             }
         }
-        tracing::info!(destination = %name, address = %address, "elected leader");
-        pipeline::lead(&status, &address);
-        loop {
-            let started = Instant::now();
-            let outcome = tokio::select! {
-                result = pipeline::run(&ctx, shutdown.clone()) => result,
+        tracing::info!(destination = %name, address = %server.address, "elected leader");
+        pipeline::lead(&status, &server.address);
+        match lead(&ctx, &election, &server, &handover, &mut shutdown).await? {
+            TermEnd::Stopped => {
+                status.set_role(Role::Stopped, None);
+                return Ok(());
+            }
+            TermEnd::Campaign { cooldown: wait } => cooldown = wait,
+        }
+    }
+}
+
+/// One leadership term: run the pipeline, restart it after transient errors, until leadership is
+/// lost, handed over, released after repeated source failures, or the server shuts down.
+async fn lead(
+    ctx: &pipeline::RunContext,
+    election: &Election,
+    server: &ServerContext,
+    handover: &Notify,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<TermEnd, PipelineError> {
+    let name = &ctx.destination.name;
+    let status = &ctx.status;
+    let cooldown = Duration::from_millis(server.cluster.handover_cooldown_ms);
+    let mut backoff = Backoff::new();
+    let mut source_failures = 0u32;
+    loop {
+        let started = Instant::now();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let pipeline = pipeline::run(ctx, stop_rx);
+        tokio::pin!(pipeline);
+        let mut stopping = false;
+        let mut handing_over = false;
+        let outcome = loop {
+            tokio::select! {
+                result = &mut pipeline => break Some(result),
                 loss = election.lost() => {
-                    // Dropping the pipeline future aborted every stage: nothing more is published.
+                    // Dropping the pipeline future aborts every stage: nothing more is published.
                     tracing::warn!(destination = %name, reason = %loss, "leadership lost: stopped publishing");
                     status.set_error(Some(format!("leadership lost: {loss}")));
-                    break;
+                    break None;
                 }
-            };
-            match outcome {
-                Ok(()) => {
-                    if *shutdown.borrow() {
-                        if let Err(e) = election.resign().await {
-                            tracing::warn!(destination = %name, error = %e, "could not release leadership; it ends with the session");
-                        }
-                        status.set_role(Role::Stopped, None);
-                        return Ok(());
-                    }
-                    // The source ended without an error (it only does on shutdown): restart.
+                _ = stopped(shutdown), if !stopping => {
+                    stopping = true;
+                    let _ = stop_tx.send(true);
                 }
-                Err(e) if e.is_fenced() => {
-                    tracing::warn!(destination = %name, error = %e, "another writer owns the destination: standing down");
-                    status.set_error(Some(e.to_string()));
-                    break;
+                _ = handover.notified(), if !stopping => {
+                    tracing::info!(destination = %name, "handing the destination over to another server");
+                    stopping = true;
+                    handing_over = true;
+                    let _ = stop_tx.send(true);
                 }
-                Err(e) if e.is_transient() => {
-                    status.add(&status.metrics.restarts_total, 1);
-                    let wait = backoff.after_run(started.elapsed());
-                    tracing::warn!(destination = %name, error = %e, retry_in = ?wait, "pipeline stopped; restarting from the committed cursor");
-                    status.set_error(Some(e.to_string()));
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        loss = election.lost() => {
-                            tracing::warn!(destination = %name, reason = %loss, "leadership lost while waiting to restart");
-                            break;
-                        }
-                        _ = stopped(&mut shutdown) => {
-                            let _ = election.resign().await;
-                            status.set_role(Role::Stopped, None);
-                            return Ok(());
-                        }
-                    }
+            }
+        };
+        let Some(outcome) = outcome else { return Ok(TermEnd::Campaign { cooldown: Duration::ZERO }) };
+        let shutting_down = *shutdown.borrow();
+        match outcome {
+            Ok(()) if shutting_down || handing_over => {
+                if let Err(e) = election.resign().await {
+                    tracing::warn!(destination = %name, error = %e, "could not release leadership; it ends with the session");
                 }
-                Err(e) => {
-                    let message = e.explain();
-                    tracing::error!(destination = %name, error = %message, "destination stopped");
-                    status.set_error(Some(message));
-                    status.set_role(Role::Failed, None);
+                return Ok(if shutting_down { TermEnd::Stopped } else { TermEnd::Campaign { cooldown } });
+            }
+            // The source ended without an error (it only does when asked to stop): restart.
+            Ok(()) => {}
+            Err(e) if e.is_fenced() => {
+                tracing::warn!(destination = %name, error = %e, "another writer owns the destination: standing down");
+                status.set_error(Some(e.to_string()));
+                return Ok(TermEnd::Campaign { cooldown: Duration::ZERO });
+            }
+            Err(e) if e.is_transient() => {
+                status.add(&status.metrics.restarts_total, 1);
+                status.set_error(Some(e.to_string()));
+                let lasted = started.elapsed();
+                if matches!(e, PipelineError::Source(_)) && lasted < Duration::from_secs(60) {
+                    source_failures += 1;
+                } else {
+                    source_failures = 0;
+                }
+                let release_after = server.cluster.release_after_source_failures;
+                if release_after > 0 && source_failures >= release_after {
+                    tracing::warn!(destination = %name, failures = source_failures, error = %e,
+                        "the source keeps failing from this server: releasing leadership so another server can try");
                     let _ = election.resign().await;
-                    return Err(e);
+                    return Ok(TermEnd::Campaign { cooldown });
                 }
+                let wait = backoff.after_run(lasted);
+                tracing::warn!(destination = %name, error = %e, retry_in = ?wait, "pipeline stopped; restarting from the committed cursor");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    loss = election.lost() => {
+                        tracing::warn!(destination = %name, reason = %loss, "leadership lost while waiting to restart");
+                        return Ok(TermEnd::Campaign { cooldown: Duration::ZERO });
+                    }
+                    _ = stopped(shutdown) => {
+                        let _ = election.resign().await;
+                        return Ok(TermEnd::Stopped);
+                    }
+                }
+            }
+            Err(e) => {
+                let message = e.explain();
+                tracing::error!(destination = %name, error = %message, "destination stopped");
+                status.set_error(Some(message));
+                status.set_role(Role::Failed, None);
+                let _ = election.resign().await;
+                return Err(e);
             }
         }
     }

@@ -109,6 +109,13 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let topic = d.topic();
     let partitioner = Partitioner::new(output.partitions, &output.partition_hash, output.database_hash)
         .map_err(|e| PipelineError::Config(e.to_string()))?;
+    let mut publisher = KafkaPublisher::new(&d.kafka(), &d.name, &topic, output.partitions)?;
+    publisher.start().await?;
+    tracing::debug!(destination = %d.name, "sink ready");
+    let published = publisher.published_marks().await?;
+    if !published.is_empty() {
+        tracing::info!(destination = %d.name, partitions = published.len(), "skipping what the previous leader already published");
+    }
     let batcher = Batcher::new(
         BatcherConfig {
             destination: Arc::from(d.name.as_str()),
@@ -125,8 +132,8 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
             },
         },
         cursor.as_ref().map_or(1, |c| c.batch_id + 1),
+        published,
     );
-    let publisher = KafkaPublisher::new(&d.kafka(), &d.name, &topic, output.partitions)?;
     let dump = DumpRequest {
         start: start.dump,
         replica_server_id: d.replica_server_id(),
@@ -190,6 +197,7 @@ async fn read_source(
 ) -> Result<(), PipelineError> {
     let conn = Connection::connect(&connect).await?;
     let mut stream = BinlogStream::start(conn, &dump).await?;
+    tracing::debug!(start = ?dump.start, "binlog dump started");
     loop {
         tokio::select! {
             biased;
@@ -269,7 +277,6 @@ async fn deliver(
     cursor_out: watch::Sender<Option<Cursor>>,
     status: Arc<DestinationStatus>,
 ) -> Result<(), PipelineError> {
-    publisher.start().await?;
     let max_in_flight = publisher.max_in_flight();
     let mut tracker = AckTracker::new();
     let mut in_flight = FuturesUnordered::new();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::plan::{KeyUpdate, plan_rows};
-use super::{Encoder, MessageHeaders, MessageMeta, OutMessage};
+use super::{Encoder, MessageHeaders, MessageMeta, OutMessage, PublishedMarks};
 use crate::event::{Cell, Change, Position, RowsChange, TransactionChunk};
 use crate::route::Partitioner;
 
@@ -56,6 +56,8 @@ pub struct Batch {
     pub bytes: usize,
     /// Rows in the batch.
     pub rows: usize,
+    /// Messages left out because a previous leader had published them.
+    pub skipped: u64,
     opened_at: Instant,
 }
 
@@ -64,7 +66,7 @@ impl Batch {
     pub fn new(id: u64, messages: Vec<OutMessage>, commit: Option<Position>) -> Self {
         let bytes = messages.iter().map(|m| m.payload.len()).sum();
         let transactions = usize::from(commit.is_some());
-        Self { id, messages, commit, transactions, bytes, rows: 0, opened_at: Instant::now() }
+        Self { id, messages, commit, transactions, bytes, rows: 0, skipped: 0, opened_at: Instant::now() }
     }
 }
 
@@ -84,12 +86,20 @@ pub struct Batcher {
     config: BatcherConfig,
     next_id: u64,
     current: Option<Batch>,
+    /// Messages up to these marks were published by a previous leader: skip them. Emptied once
+    /// the stream has passed every mark.
+    published: PublishedMarks,
 }
 
 impl Batcher {
     /// `first_id`: the id of the first batch (continue after the last committed one).
-    pub fn new(config: BatcherConfig, first_id: u64) -> Self {
-        Self { config, next_id: first_id, current: None }
+    pub fn new(config: BatcherConfig, first_id: u64, published: PublishedMarks) -> Self {
+        Self { config, next_id: first_id, current: None, published }
+    }
+
+    /// Messages skipped because a previous leader had published them.
+    pub fn skipped(&self) -> u64 {
+        self.current.as_ref().map_or(0, |b| b.skipped)
     }
 
     /// Add a chunk; returns the batch if this filled it.
@@ -102,6 +112,7 @@ impl Batcher {
             transactions: 0,
             bytes: 0,
             rows: 0,
+            skipped: 0,
             opened_at: Instant::now(),
         });
         let gtid = chunk.gtid.as_ref().map(ToString::to_string).unwrap_or_default();
@@ -114,9 +125,17 @@ impl Batcher {
                 destination: Arc::clone(&self.config.destination),
                 position: origin.position.to_string(),
                 gtid: gtid.clone(),
+                part: 0,
+            };
+            if !self.published.is_empty() && self.published.values().all(|(p, _)| origin.position > *p) {
+                self.published.clear();
+            }
+            let published = &self.published;
+            let already = |partition: u32, part: u32| {
+                published.get(&partition).is_some_and(|(p, n)| (&origin.position, part) <= (p, *n))
             };
             match change {
-                Change::Rows(rows) => encode_rows(&self.config, batch, rows, &meta, &headers),
+                Change::Rows(rows) => encode_rows(&self.config, batch, rows, &meta, &headers, &already),
                 Change::Ddl(ddl) => {
                     let mut payload = Vec::with_capacity(256 + ddl.sql.len());
                     self.config.encoder.encode_ddl(&mut payload, &meta, ddl);
@@ -125,6 +144,10 @@ impl Batcher {
                         DdlPartitions::First => 0..1,
                     };
                     for partition in partitions {
+                        if already(partition, 0) {
+                            batch.skipped += 1;
+                            continue;
+                        }
                         batch.bytes += payload.len();
                         batch.messages.push(OutMessage {
                             topic: Arc::clone(&self.config.topic),
@@ -167,9 +190,18 @@ fn encode_rows(
     rows: &RowsChange,
     meta: &MessageMeta<'_>,
     headers: &MessageHeaders,
+    already_published: &dyn Fn(u32, u32) -> bool,
 ) {
     let keyed = config.record_key == RecordKey::PrimaryKey;
+    let mut parts: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
     for planned in plan_rows(rows, &config.partitioner, config.key_update, keyed) {
+        let next = parts.entry(planned.partition).or_insert(0);
+        let part = *next;
+        *next += 1;
+        if already_published(planned.partition, part) {
+            batch.skipped += 1;
+            continue;
+        }
         let mut payload = Vec::with_capacity(512);
         config.encoder.encode_rows(&mut payload, meta, &rows.table, planned.kind, &planned.rows);
         let key = if keyed { planned.rows.first().map(|r| record_key(&rows.table.primary_key, r.data)) } else { None };
@@ -180,7 +212,7 @@ fn encode_rows(
             partition: planned.partition,
             key,
             payload,
-            headers: headers.clone(),
+            headers: MessageHeaders { part, ..headers.clone() },
         });
     }
 }

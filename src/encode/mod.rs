@@ -34,13 +34,21 @@ pub struct MessageHeaders {
     pub position: String,
     /// GTID of the transaction ("" when the server has none).
     pub gtid: String,
+    /// Index of this message among those the same change sends to the same partition (usually 0).
+    /// With `position` it identifies the message, for deduplication.
+    pub part: u32,
 }
 
 impl MessageHeaders {
     pub const DESTINATION: &'static str = "sluice.destination";
     pub const POSITION: &'static str = "sluice.position";
     pub const GTID: &'static str = "sluice.gtid";
+    pub const PART: &'static str = "sluice.part";
 }
+
+/// Per partition, the last message already published (as a read_committed consumer sees it): a
+/// new leader skips messages up to it, so a failover adds no duplicates.
+pub type PublishedMarks = std::collections::HashMap<u32, (crate::event::BinlogPosition, u32)>;
 
 /// One row as it appears in a message: the image shown as `data`, and for UPDATE the before image
 /// (for `old`).

@@ -16,7 +16,7 @@ pub mod kafka;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::encode::Batch;
+use crate::encode::{Batch, PublishedMarks};
 
 /// The outcome of one batch: its id once acknowledged.
 pub type PublishFuture = Pin<Box<dyn Future<Output = Result<u64, PublishError>> + Send>>;
@@ -41,4 +41,10 @@ pub trait Publisher: Send {
 
     /// How many batches may be unacknowledged at once.
     fn max_in_flight(&self) -> usize;
+
+    /// What a previous leader already published after the cursor, if this sink can tell (only
+    /// where output is atomic per batch). Called once, after `start`.
+    fn published_marks(&mut self) -> Pin<Box<dyn Future<Output = Result<PublishedMarks, PublishError>> + Send + '_>> {
+        Box::pin(std::future::ready(Ok(PublishedMarks::new())))
+    }
 }

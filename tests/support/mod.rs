@@ -120,12 +120,16 @@ impl TestDb {
 // ---------------------------------------------------------------------------------------------
 // Private servers
 
+static COUNTER3: AtomicU32 = AtomicU32::new(0);
+
 /// Servers of this test's own, started by `scripts/stack` in a temporary state directory.
 pub struct PrivateStack {
     dir: tempfile::TempDir,
     pub mysql_port: u16,
     pub kafka_port: u16,
     pub zk_port: u16,
+    /// First client port of the three-node ZooKeeper ensemble (`zookeeper3`).
+    pub zk3_port: u16,
     /// Extra `[mysqld]` lines for MariaDB.
     pub mysql_extra_cnf: String,
 }
@@ -137,6 +141,9 @@ impl PrivateStack {
             mysql_port: free_port(),
             kafka_port: free_port(),
             zk_port: free_port(),
+            zk3_port: 20000
+                + (std::process::id() % 200) as u16 * 50
+                + (COUNTER3.fetch_add(1, Ordering::Relaxed) % 10) as u16 * 5,
             mysql_extra_cnf: String::new(),
         }
     }
@@ -148,6 +155,7 @@ impl PrivateStack {
             .env("SLUICE_MYSQL_PORT", self.mysql_port.to_string())
             .env("SLUICE_KAFKA_PORT", self.kafka_port.to_string())
             .env("SLUICE_ZK_PORT", self.zk_port.to_string())
+            .env("SLUICE_ZK3_PORT", self.zk3_port.to_string())
             .env("SLUICE_MYSQL_EXTRA_CNF", &self.mysql_extra_cnf)
             .output()
             .expect("running scripts/stack");
@@ -224,6 +232,10 @@ pub struct SluiceConfig {
     pub session_timeout_ms: u64,
     /// Extra TOML appended to the destination file.
     pub extra: String,
+    /// Extra TOML appended to the server file (e.g. a `[cluster]` table).
+    pub server_extra: String,
+    /// More destination files: (name, whole TOML).
+    pub more_destinations: Vec<(String, String)>,
 }
 
 impl SluiceConfig {
@@ -248,7 +260,20 @@ impl SluiceConfig {
             address: format!("127.0.0.1:{port}"),
             session_timeout_ms: 4000,
             extra: String::new(),
+            server_extra: String::new(),
+            more_destinations: Vec::new(),
         }
+    }
+
+    /// The destination file a second destination capturing `db` into `topic` would have.
+    pub fn destination_toml(&self, db: &str, topic: &str) -> String {
+        format!(
+            "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n\n\
+             [filter]\ninclude = [\"{db}\\\\..*\"]\n\n[output]\ntopic = \"{topic}\"\npartitions = {}\n\
+             partition_hash = [\"{db}\\\\..*:$pk$\"]\n\n[batch]\nmax_delay_ms = 20\n\n\
+             [sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{}\"\nmessage_timeout_ms = {}\n",
+            self.mysql, self.heartbeat_ms, self.partitions, self.kafka, self.delivery, self.message_timeout_ms
+        )
     }
 
     fn write(&self, dir: &Path) {
@@ -258,8 +283,8 @@ impl SluiceConfig {
     fn write_with_source_extra(&self, dir: &Path, source_extra: &str) {
         std::fs::create_dir_all(dir.join("destinations")).unwrap();
         let server = format!(
-            "[server]\naddress = \"{}\"\nadmin_port = {}\n\n[zookeeper]\nservers = \"{}\"\nroot = \"{}\"\nsession_timeout_ms = {}\n",
-            self.address, self.admin_port, self.zk, self.zk_root, self.session_timeout_ms
+            "[server]\naddress = \"{}\"\nadmin_port = {}\n\n[zookeeper]\nservers = \"{}\"\nroot = \"{}\"\nsession_timeout_ms = {}\n{}\n",
+            self.address, self.admin_port, self.zk, self.zk_root, self.session_timeout_ms, self.server_extra
         );
         std::fs::write(dir.join("sluice.toml"), server).unwrap();
         let quote = |v: &[String]| v.iter().map(|s| format!("{:?}", s)).collect::<Vec<_>>().join(", ");
@@ -281,6 +306,9 @@ impl SluiceConfig {
             self.extra
         );
         std::fs::write(dir.join("destinations").join(format!("{}.toml", self.destination)), destination).unwrap();
+        for (name, toml) in &self.more_destinations {
+            std::fs::write(dir.join("destinations").join(format!("{name}.toml")), toml).unwrap();
+        }
     }
 }
 
@@ -453,8 +481,26 @@ pub fn consume_until(brokers: &str, topic: &str, timeout: Duration, done: impl F
     }
     consumer.assign(&assignment).unwrap();
     let mut records = Vec::new();
-    while Instant::now() < deadline && !done(&records) {
-        let Some(message) = consumer.poll(Duration::from_millis(100)) else { continue };
+    // `done` may look at every record: ask it when the consumer is idle or every 200 ms, not after
+    // every message.
+    let mut checked = Instant::now();
+    loop {
+        if Instant::now() >= deadline {
+            break;
+        }
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            if done(&records) {
+                break;
+            }
+            checked = Instant::now();
+            continue;
+        };
+        if checked.elapsed() > Duration::from_millis(200) {
+            if done(&records) {
+                break;
+            }
+            checked = Instant::now();
+        }
         let message = match message {
             Ok(m) => m,
             Err(e) => {
@@ -526,4 +572,30 @@ pub async fn wait_running(db: &mut TestDb, sluice: &Sluice) -> Cursor {
         assert!(Instant::now() < deadline, "the destination committed nothing within 60 s; log:\n{}", sluice.log());
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The `/status` entries of a sluice process, by destination name (empty if it does not answer).
+pub async fn admin_status(port: u16) -> HashMap<String, serde_json::Value> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut socket) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return HashMap::new() };
+    if socket.write_all(b"GET /status HTTP/1.1\r\nHost: x\r\n\r\n").await.is_err() {
+        return HashMap::new();
+    }
+    let mut text = String::new();
+    if socket.read_to_string(&mut text).await.is_err() {
+        return HashMap::new();
+    }
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let list: Vec<serde_json::Value> = serde_json::from_str(body).unwrap_or_default();
+    list.into_iter().filter_map(|v| Some((v["destination"].as_str()?.to_owned(), v))).collect()
+}
+
+/// The `/metrics` text of a sluice process.
+pub async fn admin_metrics(port: u16) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut socket) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return String::new() };
+    let _ = socket.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut text = String::new();
+    let _ = socket.read_to_string(&mut text).await;
+    text
 }

@@ -69,6 +69,10 @@ pub struct KafkaSinkConfig {
     /// Batches awaiting acknowledgement at once (idempotent delivery; transactions are sequential).
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight_batches: usize,
+    /// With transactional delivery, a new leader reads what its predecessor committed after the
+    /// cursor and does not publish it again (no duplicates across failover).
+    #[serde(default = "default_true")]
+    pub dedupe_on_takeover: bool,
     /// Compression of record batches: none, gzip, snappy or lz4. Flat JSON compresses several-fold.
     #[serde(default)]
     pub compression: Compression,
@@ -90,6 +94,7 @@ impl Default for KafkaSinkConfig {
             max_message_bytes: default_max_message_bytes(),
             max_in_flight_batches: default_max_in_flight(),
             compression: Compression::default(),
+            dedupe_on_takeover: true,
             properties: BTreeMap::new(),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod publisher;
+pub mod takeover;
 
 pub use config::{Compression, Delivery, KafkaSinkConfig};
 pub use publisher::KafkaPublisher;

@@ -12,12 +12,13 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use super::config::{Delivery, KafkaSinkConfig};
-use crate::encode::{Batch, MessageHeaders, OutMessage};
+use crate::encode::{Batch, MessageHeaders, OutMessage, PublishedMarks};
 use crate::sink::{PublishError, PublishFuture, Publisher};
 
 pub struct KafkaPublisher {
     producer: FutureProducer,
     config: KafkaSinkConfig,
+    destination: String,
     topic: String,
     partitions: u32,
 }
@@ -32,7 +33,13 @@ impl KafkaPublisher {
         let producer: FutureProducer = producer_config(config, destination)
             .create()
             .map_err(|e| PublishError::Definite(format!("cannot create the Kafka producer: {e}")))?;
-        Ok(Self { producer, config: config.clone(), topic: topic.to_owned(), partitions })
+        Ok(Self {
+            producer,
+            config: config.clone(),
+            destination: destination.to_owned(),
+            topic: topic.to_owned(),
+            partitions,
+        })
     }
 
     fn transactional(&self) -> bool {
@@ -103,10 +110,12 @@ pub fn classify(context: &str, e: &KafkaError) -> PublishError {
 }
 
 fn headers(h: &MessageHeaders) -> OwnedHeaders {
-    OwnedHeaders::new_with_capacity(3)
+    let part = h.part.to_string();
+    OwnedHeaders::new_with_capacity(4)
         .insert(Header { key: MessageHeaders::DESTINATION, value: Some(h.destination.as_bytes()) })
         .insert(Header { key: MessageHeaders::POSITION, value: Some(h.position.as_bytes()) })
         .insert(Header { key: MessageHeaders::GTID, value: Some(h.gtid.as_bytes()) })
+        .insert(Header { key: MessageHeaders::PART, value: Some(part.as_bytes()) })
 }
 
 fn record(message: &OutMessage) -> FutureRecord<'_, [u8], [u8]> {
@@ -185,6 +194,20 @@ impl Publisher for KafkaPublisher {
 
     fn max_in_flight(&self) -> usize {
         if self.transactional() { 1 } else { self.config.max_in_flight_batches.max(1) }
+    }
+
+    fn published_marks(&mut self) -> Pin<Box<dyn Future<Output = Result<PublishedMarks, PublishError>> + Send + '_>> {
+        if !self.transactional() || !self.config.dedupe_on_takeover {
+            return Box::pin(std::future::ready(Ok(PublishedMarks::new())));
+        }
+        let (brokers, topic, partitions, destination) =
+            (self.config.brokers.clone(), self.topic.clone(), self.partitions, self.destination.clone());
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || super::takeover::read_marks(&brokers, &topic, partitions, &destination))
+                .await
+                .map_err(|e| PublishError::Transient(format!("takeover task failed: {e}")))?
+                .map_err(|e| classify("reading what the previous leader published", &e))
+        })
     }
 }
 
