@@ -115,6 +115,8 @@ pub struct EventOrigin {
     pub server_id: u32,
     /// Event timestamp, ms since the epoch.
     pub timestamp_ms: u64,
+    /// Size of the event in bytes (header and checksum included).
+    pub event_length: u32,
 }
 
 /// The rows of one rows event (one table, one kind of change).
@@ -124,6 +126,8 @@ pub struct RowsChange {
     pub kind: RowKind,
     pub rows: Vec<RowChange>,
     pub origin: EventOrigin,
+    /// The binlog's id for the table (from TABLE_MAP).
+    pub table_id: u64,
 }
 
 /// What a DDL statement did, in Canal's `EventType` names.

@@ -212,6 +212,7 @@ impl Assembler {
             position: BinlogPosition::new(self.file.clone(), header.start_offset()),
             server_id: header.server_id,
             timestamp_ms: u64::from(header.timestamp) * 1000,
+            event_length: header.event_size,
         }
     }
 
@@ -330,6 +331,7 @@ impl Assembler {
 
     async fn rows(&mut self, header: &EventHeader, rows: crate::binlog::RowsEvent) -> Result<(), AssembleError> {
         self.ensure_open(header);
+        let rows_table_id = rows.table_id;
         let map = Arc::clone(
             self.decoder.table_map(rows.table_id).map_err(|e| self.event_error(Some(header), header.event_type, e))?,
         );
@@ -368,7 +370,13 @@ impl Assembler {
             open.size_bytes += size;
             return Ok(());
         }
-        let change = Change::Rows(RowsChange { table: schema, kind, rows, origin: self.origin(header) });
+        let change = Change::Rows(RowsChange {
+            table: schema,
+            kind,
+            rows,
+            origin: self.origin(header),
+            table_id: rows_table_id,
+        });
         self.add_change(change, size);
         if let Some(open) = &mut self.open {
             open.last_rows_bytes = size;

@@ -74,7 +74,10 @@ pub async fn check(config: &LoadedConfig) -> Vec<CheckItem> {
                 format!("{e} (fix: start the server, or correct source.address / source.user / source.password)"),
             )),
         }
-        items.extend(check_kafka(d).await);
+        items.extend(match d.config.sink.kind {
+            crate::config::SinkKind::Kafka => check_kafka(d).await,
+            crate::config::SinkKind::RabbitMq => check_rabbitmq(d).await,
+        });
     }
     items
 }
@@ -83,6 +86,24 @@ fn flavor_name(f: crate::source::Flavor) -> &'static str {
     match f {
         crate::source::Flavor::Mysql => "MySQL",
         crate::source::Flavor::Mariadb => "MariaDB",
+    }
+}
+
+/// RabbitMQ reachability, and the exchange (declared, or checked when Sluice must not declare it).
+async fn check_rabbitmq(d: &crate::config::Destination) -> Vec<CheckItem> {
+    let config = d.rabbitmq();
+    let subject = format!("destination {} RabbitMQ exchange {}", d.name, config.exchange);
+    match tokio::time::timeout(Duration::from_secs(10), crate::sink::rabbitmq::publisher::connect(&config)).await {
+        Ok(Ok((connection, _channel))) => {
+            let _ = connection.close(200, "sluice check".into()).await;
+            vec![ok(&subject, "reachable; exchange usable; publisher confirms on")]
+        }
+        Ok(Err(e)) => vec![problem(Severity::Error, &subject, e.to_string())],
+        Err(_) => vec![problem(
+            Severity::Error,
+            &subject,
+            "no answer within 10 s (fix: start the broker or correct sink.rabbitmq.uri)",
+        )],
     }
 }
 

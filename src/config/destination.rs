@@ -7,6 +7,7 @@ use crate::binlog::value::BinaryEncoding;
 use crate::encode::batcher::{DdlPartitions, RecordKey};
 use crate::encode::plan::KeyUpdate;
 use crate::sink::kafka::KafkaSinkConfig;
+use crate::sink::rabbitmq::RabbitMqSinkConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -83,6 +84,17 @@ pub enum Format {
     /// Canal `FlatMessage` JSON.
     #[default]
     FlatJson,
+    /// Canal protobuf (`Packet` → `Messages` → `Entry`), what Canal writes with `flatMessage = false`.
+    Protobuf,
+}
+
+impl Format {
+    pub fn encoder(self) -> Box<dyn crate::encode::Encoder> {
+        match self {
+            Self::FlatJson => Box::new(crate::encode::FlatJsonEncoder),
+            Self::Protobuf => Box::new(crate::encode::ProtobufEncoder),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -177,13 +189,16 @@ pub struct SinkConfig {
     pub kind: SinkKind,
     #[serde(default)]
     pub kafka: Option<KafkaSinkConfig>,
+    #[serde(default)]
+    pub rabbitmq: Option<RabbitMqSinkConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "lowercase")]
 pub enum SinkKind {
     #[default]
     Kafka,
+    RabbitMq,
 }
 
 const fn default_true() -> bool {

@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 
 use crate::sink::kafka::KafkaSinkConfig;
+use crate::sink::rabbitmq::RabbitMqSinkConfig;
 
 /// Every problem found, each naming the file and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +60,11 @@ impl Destination {
     /// The Kafka settings after inheritance.
     pub fn kafka(&self) -> KafkaSinkConfig {
         self.config.sink.kafka.clone().unwrap_or_default()
+    }
+
+    /// The RabbitMQ settings.
+    pub fn rabbitmq(&self) -> RabbitMqSinkConfig {
+        self.config.sink.rabbitmq.clone().unwrap_or_default()
     }
 
     /// The replica server id: configured, or derived from the name so destinations on one server
@@ -284,12 +290,25 @@ fn validate_destination(d: &Destination, problems: &mut Vec<String>) {
     if c.batch.chunk_bytes < 4096 || c.batch.queue_bytes < c.batch.chunk_bytes {
         bad("batch.chunk_bytes must be at least 4096 and batch.queue_bytes at least chunk_bytes".into());
     }
-    let kafka = d.kafka();
-    if kafka.brokers.trim().is_empty() {
-        bad("sink.kafka.brokers is empty".into());
-    }
-    if kafka.max_message_bytes < 1024 {
-        bad("sink.kafka.max_message_bytes must be at least 1024".into());
+    match c.sink.kind {
+        SinkKind::Kafka => {
+            let kafka = d.kafka();
+            if kafka.brokers.trim().is_empty() {
+                bad("sink.kafka.brokers is empty".into());
+            }
+            if kafka.max_message_bytes < 1024 {
+                bad("sink.kafka.max_message_bytes must be at least 1024".into());
+            }
+        }
+        SinkKind::RabbitMq => {
+            let rabbit = d.rabbitmq();
+            if let Err(e) = rabbit.uri.parse::<lapin::uri::AMQPUri>() {
+                bad(format!("sink.rabbitmq.uri \"{}\" is not an AMQP URI: {e}", rabbit.uri));
+            }
+            if rabbit.max_unconfirmed == 0 || rabbit.max_in_flight_batches == 0 {
+                bad("sink.rabbitmq.max_unconfirmed and max_in_flight_batches must be above 0".into());
+            }
+        }
     }
 }
 

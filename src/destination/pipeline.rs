@@ -33,11 +33,10 @@ use crate::binlog::value::RenderOptions;
 use crate::checkpoint::{AckTracker, Cursor, ZkCursorStore};
 use crate::config::{Destination, parse_time_zone};
 use crate::encode::batcher::BatcherConfig;
-use crate::encode::{Batch, BatchLimits, Batcher, FlatJsonEncoder};
+use crate::encode::{Batch, BatchLimits, Batcher};
 use crate::queue::{self, QueueReceiver, QueueSender};
 use crate::route::Partitioner;
 use crate::schema::SchemaRegistry;
-use crate::sink::kafka::KafkaPublisher;
 use crate::sink::{PublishError, Publisher};
 use crate::source::preflight::{self, Severity};
 use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest};
@@ -109,7 +108,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let topic = d.topic();
     let partitioner = Partitioner::new(output.partitions, &output.partition_hash, output.database_hash)
         .map_err(|e| PipelineError::Config(e.to_string()))?;
-    let mut publisher = KafkaPublisher::new(&d.kafka(), &d.name, &topic, output.partitions)?;
+    let mut publisher = crate::sink::for_destination(d, &topic)?;
     publisher.start().await?;
     tracing::debug!(destination = %d.name, "sink ready");
     let published = publisher.published_marks().await?;
@@ -121,7 +120,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
             destination: Arc::from(d.name.as_str()),
             topic: Arc::from(topic.as_str()),
             partitioner,
-            encoder: Box::new(FlatJsonEncoder),
+            encoder: output.format.encoder(),
             key_update: output.key_update,
             record_key: output.record_key,
             ddl_partitions: output.ddl_partitions,
@@ -153,7 +152,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         tasks.spawn(with_stage(0, read_source(connect, dump, raw_tx, shutdown, Arc::clone(&ctx.status)))),
         tasks.spawn(with_stage(1, assemble(assembler, raw_rx, chunk_tx, Arc::clone(&ctx.status)))),
         tasks.spawn(with_stage(2, batch_stage(batcher, chunk_rx, batch_tx))),
-        tasks.spawn(with_stage(3, deliver(Box::new(publisher), batch_rx, cursor_tx, Arc::clone(&ctx.status)))),
+        tasks.spawn(with_stage(3, deliver(publisher, batch_rx, cursor_tx, Arc::clone(&ctx.status)))),
         tasks.spawn(with_stage(4, write_cursor(store, cursor_rx, cursor, Arc::clone(&ctx.status)))),
     ];
 
@@ -195,8 +194,15 @@ async fn read_source(
     mut shutdown: watch::Receiver<bool>,
     status: Arc<DestinationStatus>,
 ) -> Result<(), PipelineError> {
-    let conn = Connection::connect(&connect).await?;
-    let mut stream = BinlogStream::start(conn, &dump).await?;
+    // Asked to stop while still connecting: never register a dump the next leader would collide with.
+    let started = async {
+        let conn = Connection::connect(&connect).await?;
+        BinlogStream::start(conn, &dump).await
+    };
+    let mut stream = tokio::select! {
+        stream = started => stream?,
+        _ = super::stopped(&mut shutdown) => return Ok(()),
+    };
     tracing::debug!(start = ?dump.start, "binlog dump started");
     loop {
         tokio::select! {

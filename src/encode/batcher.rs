@@ -119,8 +119,11 @@ impl Batcher {
         let build_time_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
         for change in &chunk.changes {
             let origin = change.origin();
-            let meta =
-                MessageMeta { batch_id: batch.id, event_time_ms: origin.timestamp_ms, build_time_ms, gtid: &gtid };
+            let table_id = match change {
+                Change::Rows(rows) => rows.table_id,
+                Change::Ddl(_) => 0,
+            };
+            let meta = MessageMeta { batch_id: batch.id, build_time_ms, gtid: &gtid, origin, table_id };
             let headers = MessageHeaders {
                 destination: Arc::clone(&self.config.destination),
                 position: origin.position.to_string(),

@@ -122,7 +122,7 @@ impl Encoder for FlatJsonEncoder {
 
 /// `,"es":…,"gtid":…,"id":…` — the fields between `database` and `isDdl`.
 fn write_common(out: &mut Vec<u8>, meta: &MessageMeta<'_>) {
-    write!(out, ",\"es\":{},\"gtid\":", meta.event_time_ms).expect("writing to a Vec cannot fail");
+    write!(out, ",\"es\":{},\"gtid\":", meta.origin.timestamp_ms).expect("writing to a Vec cannot fail");
     write_str(out, meta.gtid);
     write!(out, ",\"id\":{}", meta.batch_id).expect("writing to a Vec cannot fail");
 }
@@ -170,8 +170,17 @@ mod tests {
         }
     }
 
-    fn meta() -> MessageMeta<'static> {
-        MessageMeta { batch_id: 7, event_time_ms: 1_700_000_000_000, build_time_ms: 1_700_000_000_123, gtid: "0-1-9" }
+    fn origin() -> EventOrigin {
+        EventOrigin {
+            position: BinlogPosition::new("mysql-bin.000003", 4),
+            server_id: 1,
+            timestamp_ms: 1_700_000_000_000,
+            event_length: 120,
+        }
+    }
+
+    fn meta(origin: &EventOrigin) -> MessageMeta<'_> {
+        MessageMeta { batch_id: 7, build_time_ms: 1_700_000_000_123, gtid: "0-1-9", origin, table_id: 42 }
     }
 
     fn text(s: &str) -> Cell {
@@ -184,7 +193,7 @@ mod tests {
         let mut out = Vec::new();
         FlatJsonEncoder.encode_rows(
             &mut out,
-            &meta(),
+            &meta(&origin()),
             &table(),
             RowKind::Insert,
             &[RowPart { data: &row, before: None }],
@@ -201,7 +210,7 @@ mod tests {
         let (b2, a2) = ([text("2"), Cell::Null], [text("2"), Cell::Null]);
         let rows = [RowPart { data: &a1, before: Some(&b1) }, RowPart { data: &a2, before: Some(&b2) }];
         let mut out = Vec::new();
-        FlatJsonEncoder.encode_rows(&mut out, &meta(), &table(), RowKind::Update, &rows);
+        FlatJsonEncoder.encode_rows(&mut out, &meta(&origin()), &table(), RowKind::Update, &rows);
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["old"], serde_json::json!([{"name": "x"}, {}]));
         assert_eq!(v["data"][1]["name"], serde_json::Value::Null);
@@ -215,10 +224,10 @@ mod tests {
             table: "t".into(),
             kind: DdlKind::Alter,
             sql: "ALTER TABLE t ADD c int".into(),
-            origin: EventOrigin { position: BinlogPosition::new("f", 4), server_id: 1, timestamp_ms: 0 },
+            origin: origin(),
         };
         let mut out = Vec::new();
-        FlatJsonEncoder.encode_ddl(&mut out, &meta(), &ddl);
+        FlatJsonEncoder.encode_ddl(&mut out, &meta(&origin()), &ddl);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"data":null,"database":"shop","es":1700000000000,"gtid":"0-1-9","id":7,"isDdl":true,"mysqlType":null,"old":null,"pkNames":null,"sql":"ALTER TABLE t ADD c int","sqlType":null,"table":"t","ts":1700000000123,"type":"ALTER"}"#

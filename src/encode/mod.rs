@@ -1,17 +1,19 @@
 //! Turning changes into broker messages: which rows share a message ([`plan`]), how a message is
-//! written ([`Encoder`]: Canal flat JSON), and how messages are grouped into acknowledged units
+//! written ([`Encoder`]: Canal flat JSON or Canal protobuf), and how messages are grouped into acknowledged units
 //! ([`batcher`]).
 
 pub mod batcher;
 pub mod flat_json;
 pub mod plan;
+pub mod protobuf;
 
 use std::sync::Arc;
 
 pub use batcher::{Batch, BatchLimits, Batcher};
 pub use flat_json::FlatJsonEncoder;
+pub use protobuf::ProtobufEncoder;
 
-use crate::event::{Cell, DdlChange, RowKind};
+use crate::event::{Cell, DdlChange, EventOrigin, RowKind};
 use crate::schema::TableSchema;
 
 /// One message for the broker.
@@ -62,11 +64,13 @@ pub struct RowPart<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct MessageMeta<'a> {
     pub batch_id: u64,
-    /// Event time, ms.
-    pub event_time_ms: u64,
     /// Build time, ms.
     pub build_time_ms: u64,
     pub gtid: &'a str,
+    /// The binlog event the message is built from (its time is the message's event time).
+    pub origin: &'a EventOrigin,
+    /// The binlog's table id for rows messages (0 for DDL).
+    pub table_id: u64,
 }
 
 /// A message format.

@@ -110,7 +110,13 @@ mod tests {
             table,
             kind,
             rows: rows.into_iter().map(|(b, a)| RowChange { before: b.map(image), after: a.map(image) }).collect(),
-            origin: EventOrigin { position: BinlogPosition::new("f", 4), server_id: 1, timestamp_ms: 0 },
+            origin: EventOrigin {
+                position: BinlogPosition::new("f", 4),
+                server_id: 1,
+                timestamp_ms: 0,
+                event_length: 0,
+            },
+            table_id: 1,
         }
     }
 

@@ -12,10 +12,13 @@
 //! stop the destination and tell the user).
 
 pub mod kafka;
+pub mod rabbitmq;
+pub mod worker;
 
 use std::future::Future;
 use std::pin::Pin;
 
+use crate::config::{Destination, SinkKind};
 use crate::encode::{Batch, PublishedMarks};
 
 /// The outcome of one batch: its id once acknowledged.
@@ -47,4 +50,13 @@ pub trait Publisher: Send {
     fn published_marks(&mut self) -> Pin<Box<dyn Future<Output = Result<PublishedMarks, PublishError>> + Send + '_>> {
         Box::pin(std::future::ready(Ok(PublishedMarks::new())))
     }
+}
+
+/// The destination's sink, not yet started.
+pub fn for_destination(d: &Destination, topic: &str) -> Result<Box<dyn Publisher>, PublishError> {
+    let partitions = d.config.output.partitions;
+    Ok(match d.config.sink.kind {
+        SinkKind::Kafka => Box::new(kafka::KafkaPublisher::new(&d.kafka(), &d.name, topic, partitions)?),
+        SinkKind::RabbitMq => Box::new(rabbitmq::RabbitMqPublisher::new(&d.rabbitmq(), partitions)),
+    })
 }

@@ -68,6 +68,9 @@ impl SourceError {
                     | 1213
                     | 2006
                     | 2013
+                    // MariaDB: a replica with our server id is still registered (a previous
+                    // leader's dump thread the server has not reaped yet).
+                    | 4052
             ),
             Self::Auth(_) | Self::Protocol(_) | Self::Config(_) => false,
         }

@@ -26,6 +26,8 @@ pub struct Stack {
     pub mysql: String,
     pub zk: String,
     pub kafka: String,
+    /// AMQP URI of the stack's RabbitMQ.
+    pub rabbitmq: String,
 }
 
 fn env(name: &str) -> String {
@@ -35,7 +37,12 @@ fn env(name: &str) -> String {
 }
 
 pub fn stack() -> Stack {
-    Stack { mysql: env("SLUICE_TEST_MYSQL_ADDR"), zk: env("SLUICE_TEST_ZK"), kafka: env("SLUICE_TEST_KAFKA") }
+    Stack {
+        mysql: env("SLUICE_TEST_MYSQL_ADDR"),
+        zk: env("SLUICE_TEST_ZK"),
+        kafka: env("SLUICE_TEST_KAFKA"),
+        rabbitmq: env("SLUICE_TEST_RABBITMQ"),
+    }
 }
 
 pub const REPL_USER: &str = "sluice";
@@ -132,6 +139,8 @@ pub struct PrivateStack {
     pub zk3_port: u16,
     /// Extra `[mysqld]` lines for MariaDB.
     pub mysql_extra_cnf: String,
+    /// RabbitMQ's AMQP, epmd and distribution ports.
+    pub rabbitmq_ports: [u16; 3],
 }
 
 impl PrivateStack {
@@ -145,6 +154,7 @@ impl PrivateStack {
                 + (std::process::id() % 200) as u16 * 50
                 + (COUNTER3.fetch_add(1, Ordering::Relaxed) % 10) as u16 * 5,
             mysql_extra_cnf: String::new(),
+            rabbitmq_ports: [free_port(), free_port(), free_port()],
         }
     }
 
@@ -157,6 +167,9 @@ impl PrivateStack {
             .env("SLUICE_ZK_PORT", self.zk_port.to_string())
             .env("SLUICE_ZK3_PORT", self.zk3_port.to_string())
             .env("SLUICE_MYSQL_EXTRA_CNF", &self.mysql_extra_cnf)
+            .env("SLUICE_RABBITMQ_PORT", self.rabbitmq_ports[0].to_string())
+            .env("SLUICE_RABBITMQ_EPMD_PORT", self.rabbitmq_ports[1].to_string())
+            .env("SLUICE_RABBITMQ_DIST_PORT", self.rabbitmq_ports[2].to_string())
             .output()
             .expect("running scripts/stack");
         assert!(
@@ -194,6 +207,10 @@ impl PrivateStack {
 
     pub fn zk(&self) -> String {
         format!("127.0.0.1:{}", self.zk_port)
+    }
+
+    pub fn rabbitmq(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.rabbitmq_ports[0])
     }
 }
 
@@ -236,6 +253,10 @@ pub struct SluiceConfig {
     pub server_extra: String,
     /// More destination files: (name, whole TOML).
     pub more_destinations: Vec<(String, String)>,
+    /// Extra lines in the `[output]` table (e.g. `format = "protobuf"`).
+    pub output_extra: String,
+    /// The sink tables, replacing the default `[sink.kafka]` one.
+    pub sink: Option<String>,
 }
 
 impl SluiceConfig {
@@ -262,6 +283,8 @@ impl SluiceConfig {
             extra: String::new(),
             server_extra: String::new(),
             more_destinations: Vec::new(),
+            output_extra: String::new(),
+            sink: None,
         }
     }
 
@@ -291,18 +314,19 @@ impl SluiceConfig {
         let destination = format!(
             "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n{source_extra}\n\
              [filter]\ninclude = [{}]\n\n\
-             [output]\ntopic = \"{}\"\npartitions = {}\npartition_hash = [{}]\n\n\
-             [batch]\nmax_delay_ms = 20\n\n\
-             [sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{}\"\nmessage_timeout_ms = {}\n{}",
+             [output]\ntopic = \"{}\"\npartitions = {}\npartition_hash = [{}]\n{}\n\n\
+             [batch]\nmax_delay_ms = 20\n\n{}\n{}",
             self.mysql,
             self.heartbeat_ms,
             quote(&self.include),
             self.topic,
             self.partitions,
             quote(&self.partition_hash),
-            self.kafka,
-            self.delivery,
-            self.message_timeout_ms,
+            self.output_extra,
+            self.sink.clone().unwrap_or_else(|| format!(
+                "[sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{}\"\nmessage_timeout_ms = {}\n",
+                self.kafka, self.delivery, self.message_timeout_ms
+            )),
             self.extra
         );
         std::fs::write(dir.join("destinations").join(format!("{}.toml", self.destination)), destination).unwrap();
@@ -598,4 +622,122 @@ pub async fn admin_metrics(port: u16) -> String {
     let mut text = String::new();
     let _ = socket.read_to_string(&mut text).await;
     text
+}
+
+// ---------------------------------------------------------------------------------------------
+// RabbitMQ
+
+/// One message taken from a RabbitMQ queue.
+#[derive(Debug, Clone)]
+pub struct AmqpMessage {
+    pub routing_key: String,
+    pub headers: HashMap<String, String>,
+    pub payload: Vec<u8>,
+    pub persistent: bool,
+}
+
+impl AmqpMessage {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.payload).unwrap_or_else(|e| panic!("payload is not JSON ({e})"))
+    }
+}
+
+/// Declare the durable topic exchange Sluice publishes to and a durable queue bound to it with
+/// `binding` (e.g. `topic.#`); returns the queue name.
+pub async fn amqp_queue(uri: &str, exchange: &str, binding: &str) -> String {
+    use lapin::options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions};
+    use lapin::types::FieldTable;
+    let connection = lapin::Connection::connect(uri, lapin::ConnectionProperties::default()).await.unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            exchange.into(),
+            lapin::ExchangeKind::Topic,
+            ExchangeDeclareOptions { durable: true, ..Default::default() },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let queue = unique("q");
+    channel.queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), FieldTable::default()).await.unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            exchange.into(),
+            binding.into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let _ = connection.close(200, "declared".into()).await;
+    queue
+}
+
+/// Take messages from `queue` (acknowledging them) until `done(messages)` holds or `timeout`
+/// passes. Reconnects while the broker is unreachable.
+pub async fn amqp_consume_until(
+    uri: &str,
+    queue: &str,
+    timeout: Duration,
+    done: impl Fn(&[AmqpMessage]) -> bool,
+) -> Vec<AmqpMessage> {
+    use futures_util::StreamExt;
+    use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+    let deadline = Instant::now() + timeout;
+    let mut messages = Vec::new();
+    while Instant::now() < deadline && !done(&messages) {
+        let Ok(connection) = lapin::Connection::connect(uri, lapin::ConnectionProperties::default()).await else {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            continue;
+        };
+        let channel = connection.create_channel().await.unwrap();
+        channel.basic_qos(1000, BasicQosOptions::default()).await.unwrap();
+        let mut consumer = channel
+            .basic_consume(
+                queue.into(),
+                unique("c").as_str().into(),
+                BasicConsumeOptions::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        loop {
+            if Instant::now() >= deadline || done(&messages) {
+                break;
+            }
+            match tokio::time::timeout(Duration::from_millis(300), consumer.next()).await {
+                Ok(Some(Ok(delivery))) => {
+                    let props = &delivery.properties;
+                    let headers = props
+                        .headers()
+                        .as_ref()
+                        .map(|t| {
+                            t.inner()
+                                .iter()
+                                .map(|(k, v)| {
+                                    let text = match v {
+                                        lapin::types::AMQPValue::LongString(s) => s.to_string(),
+                                        other => format!("{other:?}"),
+                                    };
+                                    (k.to_string(), text)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    messages.push(AmqpMessage {
+                        routing_key: delivery.routing_key.to_string(),
+                        headers,
+                        persistent: *props.delivery_mode() == Some(2),
+                        payload: delivery.data.clone(),
+                    });
+                    delivery.ack(BasicAckOptions::default()).await.unwrap();
+                }
+                Ok(Some(Err(_)) | None) => break, // connection lost: reconnect
+                Err(_) => {}                      // idle
+            }
+        }
+        let _ = connection.close(200, "done".into()).await;
+    }
+    messages
 }
