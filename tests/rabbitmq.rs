@@ -18,20 +18,8 @@ fn rabbit_config(stack: &Stack, db: &str, uri: &str, exchange: &str) -> SluiceCo
     config
 }
 
-/// `(type, id, ver)` of every row of table `t` in the messages, in queue order.
 fn row_versions(messages: &[AmqpMessage]) -> Vec<(String, i64, i64)> {
-    messages
-        .iter()
-        .map(AmqpMessage::json)
-        .filter(|m| m["table"] == "t")
-        .flat_map(|m| {
-            let kind = m["type"].as_str().unwrap().to_owned();
-            m["data"].as_array().cloned().unwrap_or_default().into_iter().map(move |row| {
-                let field = |name: &str| row[name].as_str().unwrap().parse::<i64>().unwrap();
-                (kind.clone(), field("id"), field("ver"))
-            })
-        })
-        .collect()
+    versions_of_t(messages.iter().map(AmqpMessage::json))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,34 +38,11 @@ async fn every_queue_bound_to_the_exchange_gets_every_row_in_key_order() {
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
 
-    let values: Vec<String> = (1..=100).map(|id| format!("({id}, 0)")).collect();
-    db.exec(&format!("INSERT INTO t VALUES {}", values.join(","))).await;
-    for _ in 0..100 {
-        db.exec("UPDATE t SET ver = ver + 1").await; // 100 rows per statement: 10k updates in all
-    }
-    db.exec("DELETE FROM t WHERE id <= 10").await;
+    key_order_workload(&mut db).await;
 
     for queue in &queues {
-        let messages = amqp_consume_until(&stack.rabbitmq, queue, WAIT, |m| {
-            row_versions(m).iter().filter(|(kind, _, _)| kind == "DELETE").count() >= 10
-        })
-        .await;
-        let rows = row_versions(&messages);
-        assert_eq!(rows.iter().filter(|r| r.0 == "INSERT").count(), 100, "inserts in {queue}");
-        assert_eq!(rows.iter().filter(|r| r.0 == "UPDATE").count(), 10_000, "updates in {queue}");
-        // Per key: insert, versions 1..=100 in order, then (ids 1-10) the delete.
-        let mut per_key: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
-        for (kind, id, ver) in rows {
-            per_key.entry(id).or_default().push((kind, ver));
-        }
-        for (id, history) in per_key {
-            let mut expected: Vec<(String, i64)> = vec![("INSERT".into(), 0)];
-            expected.extend((1..=100).map(|v| ("UPDATE".to_owned(), v)));
-            if id <= 10 {
-                expected.push(("DELETE".into(), 100));
-            }
-            assert_eq!(history, expected, "key {id} in {queue}");
-        }
+        let messages = amqp_consume_until(&stack.rabbitmq, queue, WAIT, |m| workload_done(&row_versions(m))).await;
+        assert_key_order(&row_versions(&messages), queue);
         // Delivery properties: persistent, position headers, one routing key per key.
         let mut key_routes: HashMap<String, HashSet<String>> = HashMap::new();
         for m in messages.iter().filter(|m| m.json()["table"] == "t") {

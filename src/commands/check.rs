@@ -77,6 +77,7 @@ pub async fn check(config: &LoadedConfig) -> Vec<CheckItem> {
         items.extend(match d.config.sink.kind {
             crate::config::SinkKind::Kafka => check_kafka(d).await,
             crate::config::SinkKind::RabbitMq => check_rabbitmq(d).await,
+            crate::config::SinkKind::RocketMq => check_rocketmq(d).await,
         });
     }
     items
@@ -103,6 +104,27 @@ async fn check_rabbitmq(d: &crate::config::Destination) -> Vec<CheckItem> {
             Severity::Error,
             &subject,
             "no answer within 10 s (fix: start the broker or correct sink.rabbitmq.uri)",
+        )],
+    }
+}
+
+/// RocketMQ name server and broker reachability, and the topic's route.
+async fn check_rocketmq(d: &crate::config::Destination) -> Vec<CheckItem> {
+    let config = d.rocketmq();
+    let topic = d.topic();
+    let subject = format!("destination {} RocketMQ {} topic {topic}", d.name, config.namesrv_addr);
+    let group = format!("check-{}", d.name);
+    let probe = crate::sink::rocketmq::publisher::connect(&config, &group, &topic, d.config.output.partitions);
+    match tokio::time::timeout(Duration::from_secs(15), probe).await {
+        Ok(Ok((mut producer, queues))) => {
+            producer.shutdown().await;
+            vec![ok(&subject, format!("reachable; {} queue(s)", queues.len()))]
+        }
+        Ok(Err(e)) => vec![problem(Severity::Error, &subject, e.to_string())],
+        Err(_) => vec![problem(
+            Severity::Error,
+            &subject,
+            "no answer within 15 s (fix: start the name server and broker or correct sink.rocketmq.namesrv_addr)",
         )],
     }
 }

@@ -8,6 +8,7 @@ use crate::encode::batcher::{DdlPartitions, RecordKey};
 use crate::encode::plan::KeyUpdate;
 use crate::sink::kafka::KafkaSinkConfig;
 use crate::sink::rabbitmq::RabbitMqSinkConfig;
+use crate::sink::rocketmq::RocketMqSinkConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -191,6 +192,8 @@ pub struct SinkConfig {
     pub kafka: Option<KafkaSinkConfig>,
     #[serde(default)]
     pub rabbitmq: Option<RabbitMqSinkConfig>,
+    #[serde(default)]
+    pub rocketmq: Option<RocketMqSinkConfig>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -199,6 +202,7 @@ pub enum SinkKind {
     #[default]
     Kafka,
     RabbitMq,
+    RocketMq,
 }
 
 const fn default_true() -> bool {

@@ -22,6 +22,7 @@ use config::{Config, Environment, File, FileFormat};
 
 use crate::sink::kafka::KafkaSinkConfig;
 use crate::sink::rabbitmq::RabbitMqSinkConfig;
+use crate::sink::rocketmq::RocketMqSinkConfig;
 
 /// Every problem found, each naming the file and what to change.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +66,11 @@ impl Destination {
     /// The RabbitMQ settings.
     pub fn rabbitmq(&self) -> RabbitMqSinkConfig {
         self.config.sink.rabbitmq.clone().unwrap_or_default()
+    }
+
+    /// The RocketMQ settings.
+    pub fn rocketmq(&self) -> RocketMqSinkConfig {
+        self.config.sink.rocketmq.clone().unwrap_or_default()
     }
 
     /// The replica server id: configured, or derived from the name so destinations on one server
@@ -307,6 +313,15 @@ fn validate_destination(d: &Destination, problems: &mut Vec<String>) {
             }
             if rabbit.max_unconfirmed == 0 || rabbit.max_in_flight_batches == 0 {
                 bad("sink.rabbitmq.max_unconfirmed and max_in_flight_batches must be above 0".into());
+            }
+        }
+        SinkKind::RocketMq => {
+            let rocket = d.rocketmq();
+            if rocket.namesrv_addr.trim().is_empty() {
+                bad("sink.rocketmq.namesrv_addr is empty".into());
+            }
+            if rocket.max_batch_bytes < 1024 || rocket.max_in_flight_batches == 0 {
+                bad("sink.rocketmq.max_batch_bytes must be at least 1024 and max_in_flight_batches above 0".into());
             }
         }
     }

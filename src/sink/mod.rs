@@ -13,6 +13,7 @@
 
 pub mod kafka;
 pub mod rabbitmq;
+pub mod rocketmq;
 pub mod worker;
 
 use std::future::Future;
@@ -58,5 +59,6 @@ pub fn for_destination(d: &Destination, topic: &str) -> Result<Box<dyn Publisher
     Ok(match d.config.sink.kind {
         SinkKind::Kafka => Box::new(kafka::KafkaPublisher::new(&d.kafka(), &d.name, topic, partitions)?),
         SinkKind::RabbitMq => Box::new(rabbitmq::RabbitMqPublisher::new(&d.rabbitmq(), partitions)),
+        SinkKind::RocketMq => Box::new(rocketmq::RocketMqPublisher::new(&d.rocketmq(), &d.name, topic, partitions)),
     })
 }

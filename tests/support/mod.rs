@@ -28,6 +28,8 @@ pub struct Stack {
     pub kafka: String,
     /// AMQP URI of the stack's RabbitMQ.
     pub rabbitmq: String,
+    /// RocketMQ name server address.
+    pub rocketmq: String,
 }
 
 fn env(name: &str) -> String {
@@ -42,6 +44,7 @@ pub fn stack() -> Stack {
         zk: env("SLUICE_TEST_ZK"),
         kafka: env("SLUICE_TEST_KAFKA"),
         rabbitmq: env("SLUICE_TEST_RABBITMQ"),
+        rocketmq: env("SLUICE_TEST_ROCKETMQ"),
     }
 }
 
@@ -141,6 +144,8 @@ pub struct PrivateStack {
     pub mysql_extra_cnf: String,
     /// RabbitMQ's AMQP, epmd and distribution ports.
     pub rabbitmq_ports: [u16; 3],
+    /// RocketMQ name server port and broker port (the broker also uses -2 and +1..+4).
+    pub rocketmq_ports: [u16; 2],
 }
 
 impl PrivateStack {
@@ -155,6 +160,11 @@ impl PrivateStack {
                 + (COUNTER3.fetch_add(1, Ordering::Relaxed) % 10) as u16 * 5,
             mysql_extra_cnf: String::new(),
             rabbitmq_ports: [free_port(), free_port(), free_port()],
+            // The broker needs a run of ports: take them from a range the kernel does not hand out.
+            rocketmq_ports: {
+                let base = 21000 + (std::process::id() % 300) as u16 * 10;
+                [base, base + 4]
+            },
         }
     }
 
@@ -170,6 +180,8 @@ impl PrivateStack {
             .env("SLUICE_RABBITMQ_PORT", self.rabbitmq_ports[0].to_string())
             .env("SLUICE_RABBITMQ_EPMD_PORT", self.rabbitmq_ports[1].to_string())
             .env("SLUICE_RABBITMQ_DIST_PORT", self.rabbitmq_ports[2].to_string())
+            .env("SLUICE_ROCKETMQ_NAMESRV_PORT", self.rocketmq_ports[0].to_string())
+            .env("SLUICE_ROCKETMQ_BROKER_PORT", self.rocketmq_ports[1].to_string())
             .output()
             .expect("running scripts/stack");
         assert!(
@@ -207,6 +219,10 @@ impl PrivateStack {
 
     pub fn zk(&self) -> String {
         format!("127.0.0.1:{}", self.zk_port)
+    }
+
+    pub fn rocketmq(&self) -> String {
+        format!("127.0.0.1:{}", self.rocketmq_ports[0])
     }
 
     pub fn rabbitmq(&self) -> String {
@@ -740,4 +756,129 @@ pub async fn amqp_consume_until(
         let _ = connection.close(200, "done".into()).await;
     }
     messages
+}
+
+// ---------------------------------------------------------------------------------------------
+// RocketMQ
+
+/// One message a RocketMQ consumer received.
+#[derive(Debug, Clone)]
+pub struct RocketMessage {
+    pub queue_id: i32,
+    pub properties: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl RocketMessage {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("body is not JSON ({e})"))
+    }
+}
+
+struct Collect(std::sync::Arc<std::sync::Mutex<Vec<RocketMessage>>>);
+
+impl rocketmq_client_rust::MessageListenerOrderly for Collect {
+    fn consume_message(
+        &self,
+        msgs: &[&rocketmq_model::common::message::message_ext::MessageExt],
+        context: &mut rocketmq_client_rust::ConsumeOrderlyContext,
+    ) -> rocketmq_client_rust::ClientResult<rocketmq_client_rust::ConsumeOrderlyStatus> {
+        context.set_auto_commit(true);
+        let mut out = self.0.lock().unwrap();
+        for m in msgs {
+            out.push(RocketMessage {
+                queue_id: m.queue_id(),
+                properties: m.properties().iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                body: m.body().map(|b| b.to_vec()).unwrap_or_default(),
+            });
+        }
+        Ok(rocketmq_client_rust::ConsumeOrderlyStatus::Success)
+    }
+}
+
+/// Consume `topic` from the first offset as consumer group `group` (orderly: per queue in order)
+/// until `done(messages)` holds or `timeout` passes.
+pub async fn rocketmq_consume_until(
+    namesrv: &str,
+    topic: &str,
+    group: &str,
+    timeout: Duration,
+    done: impl Fn(&[RocketMessage]) -> bool,
+) -> Vec<RocketMessage> {
+    use rocketmq_client_rust::{DefaultMQPushConsumer, MQPushConsumer};
+    let runtime = sluice::sink::rocketmq::publisher::client_runtime().unwrap();
+    let mut consumer = DefaultMQPushConsumer::builder(runtime)
+        .consumer_group(group.to_owned())
+        .name_server_addr(namesrv.to_owned())
+        .message_model(rocketmq_protocol::protocol::heartbeat::message_model::MessageModel::Clustering)
+        .build();
+    consumer.subscribe(topic, "*").await.unwrap();
+    consumer.set_consume_from_where(
+        rocketmq_model::common::consumer::consume_from_where::ConsumeFromWhere::ConsumeFromFirstOffset,
+    );
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    consumer.register_message_listener_orderly(Collect(std::sync::Arc::clone(&received)));
+    consumer.start().await.unwrap();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let snapshot = received.lock().unwrap().clone();
+        if done(&snapshot) || Instant::now() >= deadline {
+            consumer.shutdown().await;
+            return snapshot;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks shared by the sink tests
+
+/// `(type, id, ver)` of every row of table `t` in flat JSON messages, in message order.
+pub fn versions_of_t(messages: impl IntoIterator<Item = serde_json::Value>) -> Vec<(String, i64, i64)> {
+    messages
+        .into_iter()
+        .filter(|m| m["table"] == "t")
+        .flat_map(|m| {
+            let kind = m["type"].as_str().unwrap().to_owned();
+            m["data"].as_array().cloned().unwrap_or_default().into_iter().map(move |row| {
+                let field = |name: &str| row[name].as_str().unwrap().parse::<i64>().unwrap();
+                (kind.clone(), field("id"), field("ver"))
+            })
+        })
+        .collect()
+}
+
+/// The key-order workload: 100 keys inserted, all updated 100 times (10k updates), keys 1-10
+/// deleted. Table `t (id BIGINT PRIMARY KEY, ver INT NOT NULL)` must exist.
+pub async fn key_order_workload(db: &mut TestDb) {
+    let values: Vec<String> = (1..=100).map(|id| format!("({id}, 0)")).collect();
+    db.exec(&format!("INSERT INTO t VALUES {}", values.join(","))).await;
+    for _ in 0..100 {
+        db.exec("UPDATE t SET ver = ver + 1").await;
+    }
+    db.exec("DELETE FROM t WHERE id <= 10").await;
+}
+
+/// Every key went through exactly the workload's history, in order.
+pub fn assert_key_order(rows: &[(String, i64, i64)], consumer: &str) {
+    assert_eq!(rows.iter().filter(|r| r.0 == "INSERT").count(), 100, "inserts seen by {consumer}");
+    assert_eq!(rows.iter().filter(|r| r.0 == "UPDATE").count(), 10_000, "updates seen by {consumer}");
+    let mut per_key: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
+    for (kind, id, ver) in rows {
+        per_key.entry(*id).or_default().push((kind.clone(), *ver));
+    }
+    assert_eq!(per_key.len(), 100, "keys seen by {consumer}");
+    for (id, history) in per_key {
+        let mut expected: Vec<(String, i64)> = vec![("INSERT".into(), 0)];
+        expected.extend((1..=100).map(|v| ("UPDATE".to_owned(), v)));
+        if id <= 10 {
+            expected.push(("DELETE".into(), 100));
+        }
+        assert_eq!(history, expected, "history of key {id} seen by {consumer}");
+    }
+}
+
+/// The workload is complete in what a consumer has seen (the deletes come last).
+pub fn workload_done(rows: &[(String, i64, i64)]) -> bool {
+    rows.iter().filter(|(kind, _, _)| kind == "DELETE").count() >= 10
 }
