@@ -116,3 +116,20 @@ cargo_tool() {
     --root "$TOOLS_ROOT" --target-dir "$TOOLS_TARGET_DIR" "$@"
   [[ -x $TOOLS_ROOT/bin/$bin ]] || die "cargo install $crate did not produce $bin"
 }
+
+# python_tools: a virtualenv with the test-only Python tools (canal-python, an independent Canal
+# protobuf decoder), created once under $SLUICE_CACHE; prints its python.
+PYTHON_VENV="$SLUICE_CACHE/venv"
+python_tools() {
+  local marker="$PYTHON_VENV/.sluice-canal-python-0.4"
+  if [[ ! -e $marker ]]; then
+    apt_install python3-venv
+    log "creating $PYTHON_VENV with canal-python (once)"
+    rm -rf "$PYTHON_VENV"
+    /usr/bin/python3 -m venv "$PYTHON_VENV"
+    # canal-python's generated code needs the pure-Python protobuf 3.x runtime.
+    "$PYTHON_VENV/bin/pip" install --quiet --disable-pip-version-check canal-python==0.4 protobuf==3.20.3
+    touch "$marker"
+  fi
+  echo "$PYTHON_VENV/bin/python"
+}

@@ -473,7 +473,9 @@ pub struct Record {
     pub offset: i64,
     pub key: Option<Vec<u8>>,
     pub headers: HashMap<String, String>,
+    /// The payload parsed as JSON (`Null` for other formats).
     pub json: serde_json::Value,
+    pub payload: Vec<u8>,
 }
 
 impl Record {
@@ -563,7 +565,12 @@ pub fn consume_until(brokers: &str, topic: &str, timeout: Duration, done: impl F
             offset: message.offset(),
             key: message.key().map(<[u8]>::to_vec),
             headers,
-            json: serde_json::from_slice(payload).unwrap_or_else(|e| panic!("payload is not JSON ({e}): {payload:?}")),
+            json: if payload.first() == Some(&b'{') {
+                serde_json::from_slice(payload).unwrap_or_else(|e| panic!("payload is not JSON ({e}): {payload:?}"))
+            } else {
+                serde_json::Value::Null
+            },
+            payload: payload.to_vec(),
         });
     }
     records
