@@ -11,7 +11,11 @@
 //!
 //! Tables no rule matches go to partition 0, as in Canal.
 
+pub mod topic;
+
 use regex::{Regex, RegexBuilder};
+
+pub use topic::TopicRules;
 
 use crate::event::Cell;
 use crate::schema::TableSchema;
@@ -127,6 +131,11 @@ impl Partitioner {
 
     pub fn partitions(&self) -> u32 {
         self.partitions
+    }
+
+    /// The same rules over another partition count (each topic has its own).
+    pub fn with_partitions(&self, partitions: u32) -> Self {
+        Self { partitions: partitions.max(1), ..self.clone() }
     }
 
     /// How rows of `table` are routed.

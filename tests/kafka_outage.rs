@@ -37,7 +37,7 @@ async fn an_unacknowledged_batch_fails_within_the_message_timeout() {
         message_timeout_ms: 2_000,
         ..KafkaSinkConfig::default()
     };
-    let mut publisher = KafkaPublisher::new(&config, "d", "outage", 1).unwrap();
+    let mut publisher = KafkaPublisher::new(&config, "d", sluice::route::TopicRules::single("outage", 1)).unwrap();
     publisher.start().await.unwrap();
     publisher.publish(batch("outage", 1)).await.unwrap();
 

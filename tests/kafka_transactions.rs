@@ -12,6 +12,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sluice::encode::{Batch, MessageHeaders, OutMessage};
+use sluice::route::TopicRules;
 use sluice::sink::kafka::{Delivery, KafkaPublisher, KafkaSinkConfig};
 use sluice::sink::{PublishError, Publisher};
 
@@ -89,7 +90,8 @@ async fn each_batch_is_one_committed_transaction() {
     let cluster = MockCluster::new(3).unwrap();
     cluster.create_topic("orders", 3, 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let mut publisher = KafkaPublisher::new(&config(brokers.clone(), "sluice-shop"), "shop", "orders", 3).unwrap();
+    let mut publisher =
+        KafkaPublisher::new(&config(brokers.clone(), "sluice-shop"), "shop", TopicRules::single("orders", 3)).unwrap();
     publisher.start().await.unwrap();
     assert_eq!(publisher.max_in_flight(), 1, "transactions are published one at a time");
     for id in 1..=3 {
@@ -113,11 +115,11 @@ async fn a_new_producer_with_the_same_transactional_id_fences_the_old_one() {
     let id = format!("sluice-fencing-{}", std::process::id());
     let mut cfg = config(brokers.clone(), &id);
     cfg.create_topic = true;
-    let mut old_leader = KafkaPublisher::new(&cfg, "shop", &topic, 1).unwrap();
+    let mut old_leader = KafkaPublisher::new(&cfg, "shop", TopicRules::single(&topic, 1)).unwrap();
     old_leader.start().await.unwrap();
     old_leader.publish(batch_for(&topic, 1, "old")).await.unwrap();
 
-    let mut new_leader = KafkaPublisher::new(&cfg, "shop", &topic, 1).unwrap();
+    let mut new_leader = KafkaPublisher::new(&cfg, "shop", TopicRules::single(&topic, 1)).unwrap();
     new_leader.start().await.unwrap();
 
     match old_leader.publish(batch_for(&topic, 2, "zombie")).await {
@@ -132,8 +134,12 @@ async fn a_broker_without_transactions_is_a_definite_error_naming_the_fix() {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("orders", 1, 1).unwrap();
     cluster.apiversion(RDKafkaApiKey::InitProducerId, None, None).unwrap();
-    let mut publisher =
-        KafkaPublisher::new(&config(cluster.bootstrap_servers(), "sluice-shop"), "shop", "orders", 1).unwrap();
+    let mut publisher = KafkaPublisher::new(
+        &config(cluster.bootstrap_servers(), "sluice-shop"),
+        "shop",
+        TopicRules::single("orders", 1),
+    )
+    .unwrap();
     match publisher.start().await {
         Err(PublishError::Definite(message)) => {
             assert!(message.contains("delivery = \"idempotent\""), "the error names the fix: {message}")
@@ -148,7 +154,7 @@ async fn a_message_over_the_size_limit_stops_the_batch_before_anything_is_sent()
     cluster.create_topic("orders", 1, 1).unwrap();
     let mut cfg = config(cluster.bootstrap_servers(), "sluice-big");
     cfg.max_message_bytes = 1024;
-    let mut publisher = KafkaPublisher::new(&cfg, "shop", "orders", 1).unwrap();
+    let mut publisher = KafkaPublisher::new(&cfg, "shop", TopicRules::single("orders", 1)).unwrap();
     publisher.start().await.unwrap();
     let big = "y".repeat(4096);
     match publisher.publish(batch(1, 1, &big)).await {

@@ -58,7 +58,8 @@ pub async fn produce(bench: &ProduceBench) -> Result<ProduceResult, PublishError
     if bench.payloads.is_empty() {
         return Err(PublishError::Definite("no payloads to publish".into()));
     }
-    let mut publisher = KafkaPublisher::new(&bench.kafka, "bench", &bench.topic, bench.partitions)?;
+    let mut publisher =
+        KafkaPublisher::new(&bench.kafka, "bench", crate::route::TopicRules::single(&bench.topic, bench.partitions))?;
     publisher.start().await?;
     let topic: Arc<str> = Arc::from(bench.topic.as_str());
     let destination: Arc<str> = Arc::from("bench");

@@ -114,12 +114,15 @@ async fn check_rocketmq(d: &crate::config::Destination) -> Vec<CheckItem> {
     let topic = d.topic();
     let subject = format!("destination {} RocketMQ {} topic {topic}", d.name, config.namesrv_addr);
     let group = format!("check-{}", d.name);
-    let probe = crate::sink::rocketmq::publisher::connect(&config, &group, &topic, d.config.output.partitions);
+    let probe = async {
+        use crate::sink::rocketmq::publisher::{resolve_queues, start_producer};
+        let mut producer = start_producer(&config, &group).await?;
+        let queues = resolve_queues(&mut producer, &config, &topic, d.config.output.partitions).await;
+        producer.shutdown().await;
+        queues
+    };
     match tokio::time::timeout(Duration::from_secs(15), probe).await {
-        Ok(Ok((mut producer, queues))) => {
-            producer.shutdown().await;
-            vec![ok(&subject, format!("reachable; {} queue(s)", queues.len()))]
-        }
+        Ok(Ok(queues)) => vec![ok(&subject, format!("reachable; {} queue(s)", queues.len()))],
         Ok(Err(e)) => vec![problem(Severity::Error, &subject, e.to_string())],
         Err(_) => vec![problem(
             Severity::Error,

@@ -109,6 +109,18 @@ pub struct OutputConfig {
     /// Partitions to spread rows over (`canal.mq.partitionsNum`).
     #[serde(default = "default_partitions")]
     pub partitions: u32,
+    /// Canal `canal.mq.dynamicTopic` rules: `topic:schema\\.table_regex`, `topic:schema`, or a bare
+    /// pattern (topic named after the table, `schema_table`). Unmatched tables use `topic`.
+    #[serde(default)]
+    pub dynamic_topic: Vec<String>,
+    /// Canal `canal.mq.dynamicTopicPartitionNum` rules, `topic_regex:partitions`; other topics have
+    /// `partitions`.
+    #[serde(default)]
+    pub topic_partitions: Vec<String>,
+    /// A message with several rows over this size is split into messages of fewer rows (a single
+    /// row is never cut: over the sink's limit it stops the destination with an error).
+    #[serde(default = "default_max_message_bytes")]
+    pub max_message_bytes: usize,
     /// Canal `canal.mq.partitionHash` rules, e.g. `["shop\\..*:$pk$"]`. Tables without a rule go to
     /// partition 0.
     #[serde(default)]
@@ -138,6 +150,9 @@ impl Default for OutputConfig {
             format: Format::default(),
             topic: None,
             partitions: default_partitions(),
+            dynamic_topic: Vec::new(),
+            topic_partitions: Vec::new(),
+            max_message_bytes: default_max_message_bytes(),
             partition_hash: Vec::new(),
             database_hash: true,
             ddl: true,
@@ -205,6 +220,9 @@ pub enum SinkKind {
     RocketMq,
 }
 
+const fn default_max_message_bytes() -> usize {
+    900_000
+}
 const fn default_true() -> bool {
     true
 }

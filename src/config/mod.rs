@@ -63,6 +63,12 @@ impl Destination {
         self.config.sink.kafka.clone().unwrap_or_default()
     }
 
+    /// Topic per table and partitions per topic.
+    pub fn topic_rules(&self) -> Result<crate::route::TopicRules, crate::route::RouteError> {
+        let output = &self.config.output;
+        crate::route::TopicRules::new(&self.topic(), output.partitions, &output.dynamic_topic, &output.topic_partitions)
+    }
+
     /// The RabbitMQ settings.
     pub fn rabbitmq(&self) -> RabbitMqSinkConfig {
         self.config.sink.rabbitmq.clone().unwrap_or_default()
@@ -286,6 +292,12 @@ fn validate_destination(d: &Destination, problems: &mut Vec<String>) {
         bad(format!(
             "output.topic \"{topic}\" is not a valid topic name (letters, digits, '.', '_', '-'; at most 249)"
         ));
+    }
+    if let Err(e) = d.topic_rules() {
+        bad(format!("output.dynamic_topic / output.topic_partitions: {e}"));
+    }
+    if c.output.max_message_bytes < 1024 {
+        bad("output.max_message_bytes must be at least 1024".into());
     }
     if let Err(e) = parse_time_zone(&c.output.time_zone) {
         bad(format!("output.time_zone: {e}"));

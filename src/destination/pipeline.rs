@@ -105,10 +105,9 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         SchemaRegistry::connected(connect.clone()),
         start.state,
     );
-    let topic = d.topic();
     let partitioner = Partitioner::new(output.partitions, &output.partition_hash, output.database_hash)
         .map_err(|e| PipelineError::Config(e.to_string()))?;
-    let mut publisher = crate::sink::for_destination(d, &topic)?;
+    let mut publisher = crate::sink::for_destination(d)?;
     publisher.start().await?;
     tracing::debug!(destination = %d.name, "sink ready");
     let published = publisher.published_marks().await?;
@@ -118,8 +117,9 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let batcher = Batcher::new(
         BatcherConfig {
             destination: Arc::from(d.name.as_str()),
-            topic: Arc::from(topic.as_str()),
+            topics: d.topic_rules().map_err(|e| PipelineError::Config(e.to_string()))?,
             partitioner,
+            max_message_bytes: output.max_message_bytes,
             encoder: output.format.encoder(),
             key_update: output.key_update,
             record_key: output.record_key,

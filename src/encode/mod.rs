@@ -48,9 +48,9 @@ impl MessageHeaders {
     pub const PART: &'static str = "sluice.part";
 }
 
-/// Per partition, the last message already published (as a read_committed consumer sees it): a
-/// new leader skips messages up to it, so a failover adds no duplicates.
-pub type PublishedMarks = std::collections::HashMap<u32, (crate::event::BinlogPosition, u32)>;
+/// Per topic and partition, the last message already published (as a read_committed consumer sees
+/// it): a new leader skips messages up to it, so a failover adds no duplicates.
+pub type PublishedMarks = std::collections::HashMap<(Arc<str>, u32), (crate::event::BinlogPosition, u32)>;
 
 /// One row as it appears in a message: the image shown as `data`, and for UPDATE the before image
 /// (for `old`).

@@ -54,11 +54,11 @@ pub trait Publisher: Send {
 }
 
 /// The destination's sink, not yet started.
-pub fn for_destination(d: &Destination, topic: &str) -> Result<Box<dyn Publisher>, PublishError> {
-    let partitions = d.config.output.partitions;
+pub fn for_destination(d: &Destination) -> Result<Box<dyn Publisher>, PublishError> {
+    let topics = d.topic_rules().map_err(|e| PublishError::Definite(e.to_string()))?;
     Ok(match d.config.sink.kind {
-        SinkKind::Kafka => Box::new(kafka::KafkaPublisher::new(&d.kafka(), &d.name, topic, partitions)?),
-        SinkKind::RabbitMq => Box::new(rabbitmq::RabbitMqPublisher::new(&d.rabbitmq(), partitions)),
-        SinkKind::RocketMq => Box::new(rocketmq::RocketMqPublisher::new(&d.rocketmq(), &d.name, topic, partitions)),
+        SinkKind::Kafka => Box::new(kafka::KafkaPublisher::new(&d.kafka(), &d.name, topics)?),
+        SinkKind::RabbitMq => Box::new(rabbitmq::RabbitMqPublisher::new(&d.rabbitmq(), topics)),
+        SinkKind::RocketMq => Box::new(rocketmq::RocketMqPublisher::new(&d.rocketmq(), &d.name, topics)),
     })
 }

@@ -70,7 +70,9 @@ pub struct KafkaSinkConfig {
     #[serde(default = "default_max_in_flight")]
     pub max_in_flight_batches: usize,
     /// With transactional delivery, a new leader reads what its predecessor committed after the
-    /// cursor and does not publish it again (no duplicates across failover).
+    /// cursor and does not publish it again (no duplicates across failover). Needs a broker whose
+    /// read_committed consumers never see aborted records (Apache Kafka does); on one that shows
+    /// them (e.g. the Rust broker nisshi) turn it off, or rows of an aborted transaction are skipped.
     #[serde(default = "default_true")]
     pub dedupe_on_takeover: bool,
     /// Compression of record batches: none, gzip, snappy or lz4. Flat JSON compresses several-fold.

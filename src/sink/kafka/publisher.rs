@@ -1,5 +1,6 @@
 //! The Kafka [`Publisher`].
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -13,23 +14,20 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use super::config::{Delivery, KafkaSinkConfig};
 use crate::encode::{Batch, MessageHeaders, OutMessage, PublishedMarks};
+use crate::route::TopicRules;
 use crate::sink::{PublishError, PublishFuture, Publisher};
 
 pub struct KafkaPublisher {
     producer: FutureProducer,
     config: KafkaSinkConfig,
     destination: String,
-    topic: String,
-    partitions: u32,
+    topics: TopicRules,
+    /// Topics known to exist with enough partitions.
+    ready: HashSet<String>,
 }
 
 impl KafkaPublisher {
-    pub fn new(
-        config: &KafkaSinkConfig,
-        destination: &str,
-        topic: &str,
-        partitions: u32,
-    ) -> Result<Self, PublishError> {
+    pub fn new(config: &KafkaSinkConfig, destination: &str, topics: TopicRules) -> Result<Self, PublishError> {
         let producer: FutureProducer = producer_config(config, destination)
             .create()
             .map_err(|e| PublishError::Definite(format!("cannot create the Kafka producer: {e}")))?;
@@ -37,8 +35,8 @@ impl KafkaPublisher {
             producer,
             config: config.clone(),
             destination: destination.to_owned(),
-            topic: topic.to_owned(),
-            partitions,
+            topics,
+            ready: HashSet::new(),
         })
     }
 
@@ -61,7 +59,10 @@ pub fn producer_config(config: &KafkaSinkConfig, destination: &str) -> ClientCon
         .set("message.max.bytes", (config.max_message_bytes + 4096).to_string())
         .set("linger.ms", "5")
         .set("compression.type", config.compression.librdkafka_name())
-        .set("socket.keepalive.enable", "true");
+        .set("socket.keepalive.enable", "true")
+        // Metadata lookups must not create topics with the broker's default partition count:
+        // Sluice creates them with the destination's.
+        .set("allow.auto.create.topics", "false");
     if config.delivery == Delivery::Transactional {
         c.set("transactional.id", transactional_id(config, destination))
             .set("transaction.timeout.ms", config.transaction_timeout_ms.to_string());
@@ -146,7 +147,10 @@ fn check_sizes(batch: &Batch, max: usize) -> Result<(), PublishError> {
 impl Publisher for KafkaPublisher {
     fn start(&mut self) -> Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + '_>> {
         Box::pin(async move {
-            ensure_topic(&self.producer, &self.config, &self.topic, self.partitions).await?;
+            for topic in self.topics.named_topics() {
+                ensure_topic(&self.producer, &self.config, &topic, self.topics.partitions_of(&topic)).await?;
+                self.ready.insert(topic);
+            }
             if self.transactional() {
                 let producer = self.producer.clone();
                 let timeout = Duration::from_millis(self.config.transaction_timeout_ms);
@@ -167,6 +171,25 @@ impl Publisher for KafkaPublisher {
     fn publish(&mut self, batch: Batch) -> PublishFuture {
         if let Err(e) = check_sizes(&batch, self.config.max_message_bytes) {
             return Box::pin(std::future::ready(Err(e)));
+        }
+        // A topic first used by this batch must exist before any of its messages is enqueued, and
+        // enqueueing must stay in batch order: wait here rather than inside the returned future.
+        for (topic, partitions) in &batch.new_topics {
+            if self.ready.contains(topic.as_ref()) {
+                continue;
+            }
+            let ensured = tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(ensure_topic(
+                    &self.producer,
+                    &self.config,
+                    topic,
+                    *partitions,
+                ))
+            });
+            if let Err(e) = ensured {
+                return Box::pin(std::future::ready(Err(e)));
+            }
+            self.ready.insert(topic.to_string());
         }
         let producer = self.producer.clone();
         if self.transactional() {
@@ -200,13 +223,27 @@ impl Publisher for KafkaPublisher {
         if !self.transactional() || !self.config.dedupe_on_takeover {
             return Box::pin(std::future::ready(Ok(PublishedMarks::new())));
         }
-        let (brokers, topic, partitions, destination) =
-            (self.config.brokers.clone(), self.topic.clone(), self.partitions, self.destination.clone());
+        let (brokers, destination) = (self.config.brokers.clone(), self.destination.clone());
+        let producer = self.producer.clone();
+        let topics = self.topics.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || super::takeover::read_marks(&brokers, &topic, partitions, &destination))
-                .await
-                .map_err(|e| PublishError::Transient(format!("takeover task failed: {e}")))?
-                .map_err(|e| classify("reading what the previous leader published", &e))
+            tokio::task::spawn_blocking(move || {
+                // Topics named after tables are only known from the broker: read every topic (the
+                // destination header tells which messages are ours).
+                let metadata = producer.client().fetch_metadata(None, Duration::from_secs(10))?;
+                let named = topics.named_topics();
+                let candidates: Vec<(String, u32)> = metadata
+                    .topics()
+                    .iter()
+                    .filter(|t| t.error().is_none() && !t.name().starts_with("__"))
+                    .filter(|t| topics.derives_names() || named.iter().any(|n| n == t.name()))
+                    .map(|t| (t.name().to_owned(), t.partitions().len() as u32))
+                    .collect();
+                super::takeover::read_marks(&brokers, &candidates, &destination)
+            })
+            .await
+            .map_err(|e| PublishError::Transient(format!("takeover task failed: {e}")))?
+            .map_err(|e| classify("reading what the previous leader published", &e))
         })
     }
 }

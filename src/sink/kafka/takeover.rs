@@ -1,11 +1,12 @@
 //! Takeover without duplicates (transactional delivery): before a new leader publishes, it reads
-//! the last messages of each partition of its topic as a read_committed consumer and notes, per
+//! the last messages of each partition of its topics as a read_committed consumer and notes, per
 //! partition, the newest `(position, part)` of its destination. The batcher then skips messages up
 //! to those marks: what a previous leader committed after the cursor is not published again.
 //!
 //! Marks are per partition because that is the unit a consumer sees: even on a broker that exposes
 //! an aborted transaction partly, every message is visible exactly once.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -20,11 +21,10 @@ const TAIL_MESSAGES: i64 = 200;
 /// The tail is read until nothing arrives for this long (some brokers under-report watermarks).
 const QUIET: Duration = Duration::from_millis(500);
 
-/// Read the marks for `destination` on `topic` (blocking).
+/// Read the marks for `destination` on `topics` (name, partitions) (blocking).
 pub fn read_marks(
     brokers: &str,
-    topic: &str,
-    partitions: u32,
+    topics: &[(String, u32)],
     destination: &str,
 ) -> Result<PublishedMarks, rdkafka::error::KafkaError> {
     let consumer: BaseConsumer = ClientConfig::new()
@@ -34,9 +34,14 @@ pub fn read_marks(
         .set("isolation.level", "read_committed")
         .create()?;
     let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions as i32 {
-        let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
-        assignment.add_partition_offset(topic, p, Offset::Offset(low.max(high - TAIL_MESSAGES)))?;
+    for (topic, partitions) in topics {
+        for p in 0..*partitions as i32 {
+            let (low, high) = consumer.fetch_watermarks(topic, p, Duration::from_secs(10))?;
+            assignment.add_partition_offset(topic, p, Offset::Offset(low.max(high - TAIL_MESSAGES)))?;
+        }
+    }
+    if assignment.count() == 0 {
+        return Ok(PublishedMarks::new());
     }
     consumer.assign(&assignment)?;
     let mut marks = PublishedMarks::new();
@@ -55,7 +60,8 @@ pub fn read_marks(
         let Some(position) = header(MessageHeaders::POSITION).and_then(|p| parse_position(&p)) else { continue };
         let part = header(MessageHeaders::PART).and_then(|p| p.parse().ok()).unwrap_or(0);
         let mark = (position, part);
-        let entry = marks.entry(message.partition() as u32).or_insert_with(|| mark.clone());
+        let entry =
+            marks.entry((Arc::from(message.topic()), message.partition() as u32)).or_insert_with(|| mark.clone());
         if mark > *entry {
             *entry = mark;
         }

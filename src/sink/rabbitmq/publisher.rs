@@ -17,18 +17,19 @@ use tokio::sync::Semaphore;
 
 use super::config::{ExchangeType, RabbitMqSinkConfig};
 use crate::encode::{Batch, MessageHeaders, OutMessage};
+use crate::route::TopicRules;
 use crate::sink::worker::{BatchSender, OrderedWorker};
 use crate::sink::{PublishError, PublishFuture, Publisher};
 
 pub struct RabbitMqPublisher {
     config: RabbitMqSinkConfig,
-    partitions: u32,
+    topics: TopicRules,
     worker: Option<OrderedWorker>,
 }
 
 impl RabbitMqPublisher {
-    pub fn new(config: &RabbitMqSinkConfig, partitions: u32) -> Self {
-        Self { config: config.clone(), partitions, worker: None }
+    pub fn new(config: &RabbitMqSinkConfig, topics: TopicRules) -> Self {
+        Self { config: config.clone(), topics, worker: None }
     }
 }
 
@@ -91,7 +92,7 @@ impl Publisher for RabbitMqPublisher {
                 connection: Arc::new(connection),
                 channel,
                 exchange: ShortString::from(self.config.exchange.as_str()),
-                partitions: self.partitions,
+                topics: self.topics.clone(),
                 unconfirmed: Arc::new(Semaphore::new(self.config.max_unconfirmed.max(1))),
                 confirm_timeout: Duration::from_millis(self.config.confirm_timeout_ms),
                 max_message_bytes: self.config.max_message_bytes,
@@ -115,7 +116,7 @@ struct Sender {
     connection: Arc<Connection>,
     channel: Channel,
     exchange: ShortString,
-    partitions: u32,
+    topics: TopicRules,
     unconfirmed: Arc<Semaphore>,
     confirm_timeout: Duration,
     max_message_bytes: usize,
@@ -154,7 +155,7 @@ impl Sender {
             )));
         }
         let permit = Arc::clone(&self.unconfirmed).acquire_owned().await.expect("the semaphore is never closed");
-        let routing_key = routing_key(&message.topic, message.partition, self.partitions);
+        let routing_key = routing_key(&message.topic, message.partition, self.topics.partitions_of(&message.topic));
         let properties = BasicProperties::default().with_delivery_mode(2).with_headers(headers(&message.headers));
         let confirm = self
             .channel

@@ -8,6 +8,7 @@
 //! acknowledged when every request came back `SEND_OK`; anything else (another status, an error, a
 //! timeout) fails it, and the pipeline retries from the committed cursor.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use rocketmq_model::result::SendStatus;
 
 use super::config::RocketMqSinkConfig;
 use crate::encode::{Batch, MessageHeaders, OutMessage};
+use crate::route::TopicRules;
 use crate::sink::worker::{BatchSender, OrderedWorker};
 use crate::sink::{PublishError, PublishFuture, Publisher};
 
@@ -65,20 +67,13 @@ pub fn client_runtime() -> Result<Arc<ClientRuntime>, PublishError> {
 pub struct RocketMqPublisher {
     config: RocketMqSinkConfig,
     destination: String,
-    topic: String,
-    partitions: u32,
+    topics: TopicRules,
     worker: Option<OrderedWorker>,
 }
 
 impl RocketMqPublisher {
-    pub fn new(config: &RocketMqSinkConfig, destination: &str, topic: &str, partitions: u32) -> Self {
-        Self {
-            config: config.clone(),
-            destination: destination.to_owned(),
-            topic: topic.to_owned(),
-            partitions,
-            worker: None,
-        }
+    pub fn new(config: &RocketMqSinkConfig, destination: &str, topics: TopicRules) -> Self {
+        Self { config: config.clone(), destination: destination.to_owned(), topics, worker: None }
     }
 }
 
@@ -90,13 +85,8 @@ fn describe(context: &str, e: &ClientError) -> String {
     }
 }
 
-/// Start a producer for `config` and resolve `topic`'s queues, in queue order.
-pub async fn connect(
-    config: &RocketMqSinkConfig,
-    destination: &str,
-    topic: &str,
-    partitions: u32,
-) -> Result<(DefaultMQProducer, Vec<MessageQueue>), PublishError> {
+/// Start a producer for `config`.
+pub async fn start_producer(config: &RocketMqSinkConfig, destination: &str) -> Result<DefaultMQProducer, PublishError> {
     let group = config.producer_group.clone().unwrap_or_else(|| format!("sluice-{destination}"));
     let mut producer = DefaultMQProducer::builder(client_runtime()?)
         .producer_group(group)
@@ -106,7 +96,7 @@ pub async fn connect(
         .retry_times_when_send_failed(0)
         .max_message_size(config.max_message_bytes.max(config.max_batch_bytes) as u32 + 64 * 1024)
         .build();
-    let unreachable = |e: ClientError| {
+    producer.start().await.map_err(|e| {
         PublishError::Transient(describe(
             &format!(
                 "cannot reach RocketMQ at {} (check sink.rocketmq.namesrv_addr and that the name server and broker run)",
@@ -114,8 +104,18 @@ pub async fn connect(
             ),
             &e,
         ))
-    };
-    producer.start().await.map_err(unreachable)?;
+    })?;
+    Ok(producer)
+}
+
+/// `topic`'s queues in queue order (broker name, queue id), creating the topic with `partitions`
+/// queues when it has no route and the configuration allows it.
+pub async fn resolve_queues(
+    producer: &mut DefaultMQProducer,
+    config: &RocketMqSinkConfig,
+    topic: &str,
+    partitions: u32,
+) -> Result<Vec<MessageQueue>, PublishError> {
     let mut queues = match producer.fetch_publish_message_queues(topic).await {
         Ok(queues) if !queues.is_empty() => queues,
         result if config.create_topic => {
@@ -127,7 +127,8 @@ pub async fn connect(
                 .create_topic(&key, topic, partitions as i32, Default::default())
                 .await
                 .map_err(|e| PublishError::Transient(describe(&format!("cannot create RocketMQ topic {topic}"), &e)))?;
-            wait_for_route(&mut producer, topic).await?
+            tracing::info!(topic, queues = partitions, "created RocketMQ topic");
+            wait_for_route(producer, topic).await?
         }
         Ok(_) | Err(_) => {
             return Err(PublishError::Definite(format!(
@@ -137,7 +138,7 @@ pub async fn connect(
         }
     };
     queues.sort_by(|a, b| (a.broker_name().as_str(), a.queue_id()).cmp(&(b.broker_name().as_str(), b.queue_id())));
-    Ok((producer, queues))
+    Ok(queues)
 }
 
 async fn wait_for_route(producer: &mut DefaultMQProducer, topic: &str) -> Result<Vec<MessageQueue>, PublishError> {
@@ -156,13 +157,18 @@ async fn wait_for_route(producer: &mut DefaultMQProducer, topic: &str) -> Result
 impl Publisher for RocketMqPublisher {
     fn start(&mut self) -> std::pin::Pin<Box<dyn Future<Output = Result<(), PublishError>> + Send + '_>> {
         Box::pin(async move {
-            let (producer, queues) = connect(&self.config, &self.destination, &self.topic, self.partitions).await?;
-            tracing::debug!(topic = %self.topic, queues = queues.len(), "RocketMQ producer started");
+            let mut producer = start_producer(&self.config, &self.destination).await?;
+            let mut queues = HashMap::new();
+            for topic in self.topics.named_topics() {
+                let resolved =
+                    resolve_queues(&mut producer, &self.config, &topic, self.topics.partitions_of(&topic)).await?;
+                tracing::debug!(topic, queues = resolved.len(), "RocketMQ topic resolved");
+                queues.insert(topic, resolved);
+            }
             let sender = Sender {
                 producer: Some(producer),
+                config: self.config.clone(),
                 queues,
-                max_batch_bytes: self.config.max_batch_bytes,
-                max_message_bytes: self.config.max_message_bytes,
                 timeout: Duration::from_millis(self.config.send_timeout_ms),
             };
             self.worker = Some(OrderedWorker::spawn(sender, self.config.max_in_flight_batches));
@@ -182,9 +188,9 @@ impl Publisher for RocketMqPublisher {
 struct Sender {
     /// Shut down when the sender is dropped.
     producer: Option<DefaultMQProducer>,
-    queues: Vec<MessageQueue>,
-    max_batch_bytes: usize,
-    max_message_bytes: usize,
+    config: RocketMqSinkConfig,
+    /// Each topic's queues, in queue order.
+    queues: HashMap<String, Vec<MessageQueue>>,
     timeout: Duration,
 }
 
@@ -255,24 +261,37 @@ impl Sender {
 
 impl BatchSender for Sender {
     async fn send(&mut self, batch: Batch) -> Result<PublishFuture, PublishError> {
-        let producer = self.producer.as_ref().expect("present until dropped");
-        let mut by_queue: Vec<Vec<&OutMessage>> = vec![Vec::new(); self.queues.len()];
+        let producer = self.producer.as_mut().expect("present until dropped");
+        for (topic, partitions) in &batch.new_topics {
+            if !self.queues.contains_key(topic.as_ref()) {
+                let resolved = resolve_queues(producer, &self.config, topic, *partitions).await?;
+                self.queues.insert(topic.to_string(), resolved);
+            }
+        }
+        // Messages per (topic, queue), in batch order.
+        let mut by_queue: HashMap<(&str, usize), Vec<&OutMessage>> = HashMap::new();
         for message in &batch.messages {
-            if message.payload.len() > self.max_message_bytes {
+            if message.payload.len() > self.config.max_message_bytes {
                 return Err(PublishError::Definite(format!(
                     "a message of {} bytes (binlog position {}) exceeds sink.rocketmq.max_message_bytes = {}: raise it \
                      (and the broker's maxMessageSize)",
                     message.payload.len(),
                     message.headers.position,
-                    self.max_message_bytes
+                    self.config.max_message_bytes
                 )));
             }
-            by_queue[message.partition as usize % self.queues.len()].push(message);
+            let queues = self.queues.get(message.topic.as_ref()).ok_or_else(|| {
+                PublishError::Definite(format!("internal: topic {} was not announced before use", message.topic))
+            })?;
+            by_queue
+                .entry((message.topic.as_ref(), message.partition as usize % queues.len()))
+                .or_default()
+                .push(message);
         }
-        let sends =
-            by_queue.into_iter().zip(&self.queues).filter(|(messages, _)| !messages.is_empty()).map(
-                |(messages, queue)| Self::send_queue(producer, queue, messages, self.max_batch_bytes, self.timeout),
-            );
+        let producer = &*producer;
+        let sends = by_queue.into_iter().map(|((topic, index), messages)| {
+            Self::send_queue(producer, &self.queues[topic][index], messages, self.config.max_batch_bytes, self.timeout)
+        });
         futures_util::future::try_join_all(sends).await?;
         let id = batch.id;
         Ok(Box::pin(std::future::ready(Ok(id))))
