@@ -117,18 +117,19 @@ cargo_tool() {
   [[ -x $TOOLS_ROOT/bin/$bin ]] || die "cargo install $crate did not produce $bin"
 }
 
-# python_tools: a virtualenv with the test-only Python tools (canal-python, an independent Canal
-# protobuf decoder), created once under $SLUICE_CACHE; prints its python.
+# python_tools: a virtualenv with the test and benchmark Python tools (canal-python, an independent
+# Canal protobuf decoder; pika, to bind RabbitMQ queues), created once under $SLUICE_CACHE; prints
+# its python.
 PYTHON_VENV="$SLUICE_CACHE/venv"
 python_tools() {
-  local marker="$PYTHON_VENV/.sluice-canal-python-0.4"
+  local marker="$PYTHON_VENV/.sluice-tools-1"
   if [[ ! -e $marker ]]; then
     apt_install python3-venv
     log "creating $PYTHON_VENV with canal-python (once)"
     rm -rf "$PYTHON_VENV"
     /usr/bin/python3 -m venv "$PYTHON_VENV"
     # canal-python's generated code needs the pure-Python protobuf 3.x runtime.
-    "$PYTHON_VENV/bin/pip" install --quiet --disable-pip-version-check canal-python==0.4 protobuf==3.20.3
+    "$PYTHON_VENV/bin/pip" install --quiet --disable-pip-version-check canal-python==0.4 protobuf==3.20.3 pika==1.3.2
     touch "$marker"
   fi
   echo "$PYTHON_VENV/bin/python"

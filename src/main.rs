@@ -113,6 +113,10 @@ enum ClusterCommand {
 enum BenchCommand {
     /// The broker's ceiling: publish pre-encoded messages through the same publisher and settings.
     Produce {
+        /// Use the sink of this configuration's first destination (any broker) instead of the
+        /// Kafka flags; messages go to --topic.
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, default_value = "127.0.0.1:9092")]
         brokers: String,
         #[arg(long)]
@@ -267,6 +271,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Bench {
             command:
                 BenchCommand::Produce {
+                    config,
                     brokers,
                     topic,
                     partitions,
@@ -295,16 +300,41 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 }
                 None => vec![vec![b'x'; message_bytes.max(1)]],
             };
-            let kafka = sluice::sink::kafka::KafkaSinkConfig {
-                brokers,
-                delivery,
-                compression,
-                transactional_id: Some(format!("sluice-bench-{}", std::process::id())),
-                ..Default::default()
+            let publisher: Box<dyn sluice::sink::Publisher> = match config {
+                Some(path) => {
+                    let loaded = load(&path)?;
+                    let mut d = loaded
+                        .destinations
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| anyhow::anyhow!("{} has no destination", path.display()))?;
+                    d.config.output.topic = Some(topic.clone());
+                    d.config.output.partitions = partitions;
+                    d.config.output.dynamic_topic.clear();
+                    d.config.output.topic_partitions.clear();
+                    if let Some(kafka) = &mut d.config.sink.kafka {
+                        kafka.transactional_id = Some(format!("sluice-bench-{}", std::process::id()));
+                    }
+                    sluice::sink::for_destination(&d)?
+                }
+                None => {
+                    let kafka = sluice::sink::kafka::KafkaSinkConfig {
+                        brokers,
+                        delivery,
+                        compression,
+                        transactional_id: Some(format!("sluice-bench-{}", std::process::id())),
+                        ..Default::default()
+                    };
+                    Box::new(sluice::sink::kafka::KafkaPublisher::new(
+                        &kafka,
+                        "bench",
+                        sluice::route::TopicRules::single(&topic, partitions),
+                    )?)
+                }
             };
             let bench =
-                commands::bench::ProduceBench { kafka, topic, partitions, payloads, messages, messages_per_batch };
-            let result = commands::bench::produce(&bench).await?;
+                commands::bench::ProduceBench { publisher, topic, partitions, payloads, messages, messages_per_batch };
+            let result = commands::bench::produce(bench).await?;
             let seconds = result.elapsed.as_secs_f64();
             println!(
                 "{{\"messages\":{},\"bytes\":{},\"seconds\":{seconds:.3},\"messages_per_second\":{:.0},\"mb_per_second\":{:.2}}}",

@@ -19,6 +19,10 @@ fn ensemble(zk3: &PrivateStack) -> String {
     format!("127.0.0.1:{},127.0.0.1:{},127.0.0.1:{}", base, base + 1, base + 2)
 }
 
+/// Cluster tests run one at a time: each starts a three-node ZooKeeper ensemble (three JVMs) and
+/// several Sluice processes, and on two cores several of them at once starve ZooKeeper sessions.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A server config for the cluster tests: fast sessions, fast balancing.
 fn server(stack: &Stack, zk: &str, root: &str, db: &str, topic: &str, destination: &str) -> SluiceConfig {
     let mut c = SluiceConfig::new(stack, db);
@@ -58,20 +62,40 @@ fn leaders_of(roles: &[(String, String)]) -> Vec<String> {
     roles.iter().filter(|(_, r)| r == "leader").map(|(a, _)| a.clone()).collect()
 }
 
-/// Sample for `period`: never two leaders of a destination.
+/// Sample for `period`: never two leaders of a destination. Servers are asked one after another,
+/// so a handover between two answers can look like two leaders: an overlap counts only if the
+/// servers still both claim leadership when asked again at once (a real split brain lasts until a
+/// session expires).
 async fn sample_single_leader(servers: &[&Sluice], period: Duration) {
     let until = Instant::now() + period;
     while Instant::now() < until {
         for (destination, roles) in roles(servers).await {
             let leaders = leaders_of(&roles);
-            assert!(leaders.len() <= 1, "{destination} has several leaders at once: {leaders:?}");
+            if leaders.len() > 1 {
+                let again = roles_of(servers, &destination).await;
+                let still = leaders_of(&again);
+                assert!(
+                    still.len() <= 1 || leaders.iter().filter(|l| still.contains(l)).count() <= 1,
+                    "{destination} has several leaders at once: {leaders:?}, then {still:?}"
+                );
+            }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// Roles of one destination, every server asked twice in a row (the second answers).
+async fn roles_of(servers: &[&Sluice], destination: &str) -> Vec<(String, String)> {
+    let mut last = Vec::new();
+    for _ in 0..2 {
+        last = roles(servers).await.remove(destination).unwrap_or_default();
+    }
+    last
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_leader_per_destination_and_destinations_spread_over_servers() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let zk3 = PrivateStack::new();
     zk3.up(&["zookeeper3"]);
@@ -133,6 +157,7 @@ async fn one_leader_per_destination_and_destinations_spread_over_servers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_destination_moves_to_the_server_that_prefers_it() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let zk3 = PrivateStack::new();
     zk3.up(&["zookeeper3"]);
@@ -180,6 +205,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failover_under_load_loses_nothing() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let zk3 = PrivateStack::new();
     zk3.up(&["zookeeper3"]);
@@ -329,6 +355,7 @@ fn line_time(line: &str) -> Option<jiff::Timestamp> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_zombie_publishes_and_commits_nothing_after_the_takeover() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let zk3 = PrivateStack::new();
     zk3.up(&["zookeeper3"]);
@@ -337,6 +364,11 @@ async fn a_paused_zombie_publishes_and_commits_nothing_after_the_takeover() {
     let root = format!("/cluster-test/{}", unique("zombie"));
     let first = server(&stack, &ensemble(&zk3), &root, &db.name, &unique("zombie"), "orders");
     let zombie = Sluice::start(&first);
+    // The zombie-to-be must lead before the standby starts.
+    eventually(WAIT, "the first server to lead", || async {
+        (admin_status(first.admin_port).await.get("orders").is_some_and(|s| s["role"] == "leader")).then_some(())
+    })
+    .await;
     let standby = Sluice::start(&another(&first));
     wait_running(&mut db, &zombie).await;
     for id in 1..=50 {
@@ -382,6 +414,7 @@ async fn a_paused_zombie_publishes_and_commits_nothing_after_the_takeover() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_cannot_reach_the_source_hands_over() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let zk3 = PrivateStack::new();
     zk3.up(&["zookeeper3"]);
@@ -412,6 +445,7 @@ async fn a_server_that_cannot_reach_the_source_hands_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_written_by_canal_is_resumed_from() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let stack = stack();
     let mut db = TestDb::create(&stack.mysql, "canal").await;
     db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY)").await;

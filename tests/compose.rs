@@ -26,6 +26,14 @@ fn services_use_the_upstream_images_and_loopback_ports() {
     assert!(image("mysql").starts_with("mysql:8"));
     assert!(image("zookeeper").starts_with("zookeeper:3.8"));
     assert!(image("kafka").starts_with("apache/kafka:"));
+    // The brokers of the other sinks, as in the local stack.
+    assert!(image("rabbitmq").starts_with("rabbitmq:3"));
+    assert!(image("rocketmq-namesrv").starts_with("apache/rocketmq:"));
+    assert!(image("rocketmq-broker").starts_with("apache/rocketmq:"));
+    let broker_command = compose["services"]["rocketmq-broker"]["command"].as_str().unwrap_or_default().to_owned();
+    assert!(broker_command.contains("-n rocketmq-namesrv:9876"), "{broker_command}");
+    let conf = std::fs::read_to_string(repo_root().join("docker/rocketmq-broker.conf")).unwrap();
+    assert!(conf.contains("brokerName = broker-a") && conf.contains("brokerIP1 = rocketmq-broker"));
     assert_eq!(compose["services"]["sluice"]["build"].as_str(), Some("."));
     for (name, service) in services {
         for port in strings(&service["ports"]) {

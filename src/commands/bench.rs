@@ -1,15 +1,16 @@
 //! `sluice bench produce`: the broker's ceiling for the benchmark — how fast it accepts pre-encoded
-//! messages of a given count and size through the same publisher and settings the pipeline uses.
+//! messages of a given count and size through the same publisher and settings the pipeline uses
+//! (any sink: Kafka from flags, or a destination's configured sink).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::encode::{Batch, MessageHeaders, OutMessage};
-use crate::sink::kafka::{KafkaPublisher, KafkaSinkConfig};
 use crate::sink::{PublishError, Publisher};
 
 pub struct ProduceBench {
-    pub kafka: KafkaSinkConfig,
+    /// Not started yet.
+    pub publisher: Box<dyn Publisher>,
     pub topic: String,
     pub partitions: u32,
     /// The payloads to publish, cycled until `messages` are sent.
@@ -54,12 +55,11 @@ pub struct ProduceResult {
 }
 
 /// Publish `messages` messages in batches, keeping the publisher's in-flight limit, and time it.
-pub async fn produce(bench: &ProduceBench) -> Result<ProduceResult, PublishError> {
+pub async fn produce(bench: ProduceBench) -> Result<ProduceResult, PublishError> {
     if bench.payloads.is_empty() {
         return Err(PublishError::Definite("no payloads to publish".into()));
     }
-    let mut publisher =
-        KafkaPublisher::new(&bench.kafka, "bench", crate::route::TopicRules::single(&bench.topic, bench.partitions))?;
+    let mut publisher = bench.publisher;
     publisher.start().await?;
     let topic: Arc<str> = Arc::from(bench.topic.as_str());
     let destination: Arc<str> = Arc::from("bench");
@@ -91,7 +91,11 @@ pub async fn produce(bench: &ProduceBench) -> Result<ProduceResult, PublishError
                 })
                 .collect();
             batch_id += 1;
-            in_flight.push(publisher.publish(Batch::new(batch_id, messages, None)));
+            let mut batch = Batch::new(batch_id, messages, None);
+            if batch_id == 1 {
+                batch.new_topics.push((Arc::clone(&topic), bench.partitions));
+            }
+            in_flight.push(publisher.publish(batch));
             sent += n;
         } else if let Some(result) = futures_util::StreamExt::next(&mut in_flight).await {
             result?;

@@ -377,6 +377,36 @@ mod tests {
     }
 
     #[test]
+    fn shipped_examples_load() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        for example in ["rabbitmq", "rocketmq"] {
+            let tmp = temp_dir();
+            let dir = tmp.path();
+            std::fs::copy(root.join("sluice.toml"), dir.join("sluice.toml")).unwrap();
+            std::fs::copy(
+                root.join(format!("examples/{example}.toml")),
+                dir.join(format!("destinations/{example}.toml")),
+            )
+            .unwrap();
+            let loaded = load(&dir.join("sluice.toml")).unwrap_or_else(|e| panic!("{example}: {e}"));
+            let d = &loaded.destinations[0];
+            let rules = d.topic_rules().unwrap();
+            match example {
+                "rabbitmq" => {
+                    assert_eq!(d.config.sink.kind, SinkKind::RabbitMq);
+                    assert_eq!(d.config.output.format, Format::Protobuf);
+                    assert_eq!(rules.topic_for("demo", "orders"), "orders");
+                    assert_eq!(rules.topic_for("demo", "Items"), "demo_items");
+                }
+                _ => {
+                    assert_eq!(d.config.sink.kind, SinkKind::RocketMq);
+                    assert_eq!(rules.partitions_of("demo"), 8);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn reports_every_problem_at_once() {
         let tmp = temp_dir();
         let dir = tmp.path();

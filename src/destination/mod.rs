@@ -233,10 +233,15 @@ async fn lead(
                 }
             }
         };
-        let Some(outcome) = outcome else { return Ok(TermEnd::Campaign { cooldown: Duration::ZERO }) };
+        let Some(outcome) = outcome else {
+            status.set_role(Role::Standby, None);
+            return Ok(TermEnd::Campaign { cooldown: Duration::ZERO });
+        };
         let shutting_down = *shutdown.borrow();
         match outcome {
             Ok(()) if shutting_down || handing_over => {
+                // Never report leading once another server may: step down before releasing.
+                status.set_role(Role::Standby, None);
                 if let Err(e) = election.resign().await {
                     tracing::warn!(destination = %name, error = %e, "could not release leadership; it ends with the session");
                 }
@@ -247,6 +252,7 @@ async fn lead(
             Err(e) if e.is_fenced() => {
                 tracing::warn!(destination = %name, error = %e, "another writer owns the destination: standing down");
                 status.set_error(Some(e.to_string()));
+                status.set_role(Role::Standby, None);
                 return Ok(TermEnd::Campaign { cooldown: Duration::ZERO });
             }
             Err(e) if e.is_transient() => {
@@ -262,6 +268,7 @@ async fn lead(
                 if release_after > 0 && source_failures >= release_after {
                     tracing::warn!(destination = %name, failures = source_failures, error = %e,
                         "the source keeps failing from this server: releasing leadership so another server can try");
+                    status.set_role(Role::Standby, None);
                     let _ = election.resign().await;
                     return Ok(TermEnd::Campaign { cooldown });
                 }
@@ -270,6 +277,7 @@ async fn lead(
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     loss = election.lost() => {
+                        status.set_role(Role::Standby, None);
                         tracing::warn!(destination = %name, reason = %loss, "leadership lost while waiting to restart");
                         return Ok(TermEnd::Campaign { cooldown: Duration::ZERO });
                     }
