@@ -4,8 +4,9 @@
 //! # The pipeline
 //! ```text
 //! MySQL/MariaDB ──binlog──▶ source ──events──▶ assemble ──chunks──▶ encode/batch ──▶ sink ──acks──▶ checkpoint
-//!   (replica protocol)    (dump, heartbeat)   (decode, schema,      (flat JSON,       (Kafka)       (ordered acks,
-//!                                              transactions)         partitions)                     ZooKeeper cursor)
+//!   (replica protocol)    (dump, heartbeat)   (decode, schema,      (flat JSON,       (Kafka,       (ordered acks,
+//!                                              transactions)         partitions)     RocketMQ,       ZooKeeper cursor)
+//!                                                                  (or protobuf)     RabbitMQ)
 //! ```
 //! One destination = one source server + filters + output rules. A ZooKeeper election decides which
 //! server runs each destination.
@@ -29,8 +30,9 @@
 //! - [`schema`]: table metadata from TABLE_MAP and information_schema; DDL classification.
 //! - [`event`]: positions, GTID sets, changes, transaction chunks.
 //! - [`assemble`]: events → transactions, filters, chunking.
-//! - [`route`]: Canal-compatible partition hashing. [`encode`]: message planning, flat JSON, batches.
-//! - [`sink`]: the [`sink::Publisher`] trait and the Kafka sink.
+//! - [`route`]: Canal-compatible partition hashing and dynamic topics. [`encode`]: message planning,
+//!   flat JSON, Canal protobuf, batches.
+//! - [`sink`]: the [`sink::Publisher`] trait; Kafka, RocketMQ and RabbitMQ sinks.
 //! - [`checkpoint`]: ordered acknowledgements, the cursor in Canal's format, its ZooKeeper store.
 //! - [`cluster`]: ZooKeeper layout, registry and election.
 //! - [`destination`]: one destination's lifecycle and pipeline; [`app`]: wiring for all of them.

@@ -1,7 +1,8 @@
 //! Sinks: publishing batches to a broker and reporting when the broker acknowledged them.
 //!
 //! Every sink implements [`Publisher`]. A batch's future resolves only when the broker confirmed
-//! every message of it (Kafka: transaction committed or every delivery report successful); the
+//! every message of it (Kafka: transaction committed or every delivery report successful;
+//! RocketMQ: every send answered `SEND_OK`; RabbitMQ: every message `basic.ack`ed, none returned); the
 //! checkpoint tracker turns those acknowledgements into cursor positions. A sink never decides
 //! positions itself.
 //!
