@@ -5,7 +5,7 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 
@@ -65,30 +65,11 @@ async fn a_rocketmq_outage_freezes_the_cursor_and_loses_nothing() {
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
 
-    let insert = |from: i64, to: i64| (from..=to).map(|id| format!("({id}, 0)")).collect::<Vec<_>>().join(",");
-    db.exec(&format!("INSERT INTO t VALUES {}", insert(1, 100))).await;
-    let master = db.query("SHOW MASTER STATUS").await;
-    let end = (master[0][0].clone().unwrap(), master[0][1].clone().unwrap().parse::<u64>().unwrap());
-    let acked = eventually(WAIT, "the cursor to cover the acknowledged rows", || async {
-        sluice.cursor().await.filter(|c| (c.position.binlog.file.clone(), c.position.binlog.offset) >= end)
-    })
-    .await;
+    insert_t(&mut db, 1, 100).await;
+    let acked = cursor_at_binlog_end(&mut db, &sluice).await;
 
     rocket.down(&["rocketmq"]);
-    db.exec(&format!("INSERT INTO t VALUES {}", insert(101, 150))).await;
-    let first_unpublished = db.query("SELECT @@last_gtid").await[0][0].clone().unwrap();
-    let first_unpublished = sluice::event::Gtid::Mariadb(first_unpublished.parse().unwrap());
-    db.exec(&format!("INSERT INTO t VALUES {}", insert(151, 200))).await;
-    let watch_until = Instant::now() + Duration::from_secs(8);
-    while Instant::now() < watch_until {
-        let cursor = sluice.cursor().await.expect("cursor");
-        assert!(
-            !cursor.position.gtid_set.contains(&first_unpublished),
-            "the cursor ({}) covers transaction {first_unpublished} while RocketMQ is down",
-            cursor.position
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    let first_unpublished = write_while_broker_down(&mut db, &sluice, "RocketMQ").await;
 
     // The broker comes back with its store; Sluice reconnects and publishes what it held back.
     rocket.up(&["rocketmq"]);

@@ -858,8 +858,7 @@ pub fn versions_of_t(messages: impl IntoIterator<Item = serde_json::Value>) -> V
 /// The key-order workload: 100 keys inserted, all updated 100 times (10k updates), keys 1-10
 /// deleted. Table `t (id BIGINT PRIMARY KEY, ver INT NOT NULL)` must exist.
 pub async fn key_order_workload(db: &mut TestDb) {
-    let values: Vec<String> = (1..=100).map(|id| format!("({id}, 0)")).collect();
-    db.exec(&format!("INSERT INTO t VALUES {}", values.join(","))).await;
+    insert_t(db, 1, 100).await;
     for _ in 0..100 {
         db.exec("UPDATE t SET ver = ver + 1").await;
     }
@@ -888,4 +887,40 @@ pub fn assert_key_order(rows: &[(String, i64, i64)], consumer: &str) {
 /// The workload is complete in what a consumer has seen (the deletes come last).
 pub fn workload_done(rows: &[(String, i64, i64)]) -> bool {
     rows.iter().filter(|(kind, _, _)| kind == "DELETE").count() >= 10
+}
+
+/// Rows `(id, 0)` for ids `from..=to` of table `t (id, ver)`, as one INSERT.
+pub async fn insert_t(db: &mut TestDb, from: i64, to: i64) {
+    let values: Vec<String> = (from..=to).map(|id| format!("({id}, 0)")).collect();
+    db.exec(&format!("INSERT INTO t VALUES {}", values.join(","))).await;
+}
+
+/// Wait until the cursor covers everything the server has written so far; returns that cursor.
+pub async fn cursor_at_binlog_end(db: &mut TestDb, sluice: &Sluice) -> Cursor {
+    let master = db.query("SHOW MASTER STATUS").await;
+    let end = (master[0][0].clone().unwrap(), master[0][1].clone().unwrap().parse::<u64>().unwrap());
+    eventually(Duration::from_secs(180), "the cursor to cover the acknowledged rows", || async {
+        sluice.cursor().await.filter(|c| (c.position.binlog.file.clone(), c.position.binlog.offset) >= end)
+    })
+    .await
+}
+
+/// With the broker down: insert ids 101..=150 and 151..=200 of `t` in two transactions and check
+/// for 8 s that the cursor never covers the first of them. Returns that transaction's GTID.
+pub async fn write_while_broker_down(db: &mut TestDb, sluice: &Sluice, broker: &str) -> sluice::event::Gtid {
+    insert_t(db, 101, 150).await;
+    let first_unpublished = db.query("SELECT @@last_gtid").await[0][0].clone().unwrap();
+    let first_unpublished = sluice::event::Gtid::Mariadb(first_unpublished.parse().unwrap());
+    insert_t(db, 151, 200).await;
+    let watch_until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < watch_until {
+        let cursor = sluice.cursor().await.expect("cursor");
+        assert!(
+            !cursor.position.gtid_set.contains(&first_unpublished),
+            "the cursor ({}) covers transaction {first_unpublished} while {broker} is down",
+            cursor.position
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    first_unpublished
 }
