@@ -25,6 +25,7 @@ use std::sync::Arc;
 
 pub use filter::TableFilter;
 
+use crate::binlog::payload::PayloadEvents;
 use crate::binlog::value::RenderOptions;
 use crate::binlog::{DecodeError, EventData, EventDecoder, EventError, EventHeader, EventType, RowsKind};
 use crate::event::{
@@ -129,6 +130,17 @@ pub struct Assembler {
     skip_until: Option<BinlogPosition>,
     skip_before_timestamp: Option<u32>,
     open: Option<OpenTransaction>,
+    /// Fed but not yet decoded.
+    pending: Option<Pending>,
+}
+
+/// What [`Assembler::next_chunk`] still has to decode.
+enum Pending {
+    /// One raw event as fed.
+    Event(Vec<u8>),
+    /// The rest of a compressed transaction, inflated event by event; `outer` is the
+    /// TRANSACTION_PAYLOAD event's header.
+    Payload { events: PayloadEvents, outer: EventHeader },
 }
 
 impl Assembler {
@@ -142,6 +154,7 @@ impl Assembler {
             skip_until: start.skip_until,
             skip_before_timestamp: start.skip_before_timestamp,
             open: None,
+            pending: None,
         }
     }
 
@@ -150,10 +163,52 @@ impl Assembler {
         &self.file
     }
 
-    /// Feed one raw event; returns a chunk when one is complete.
-    pub async fn push(&mut self, raw: Vec<u8>) -> Result<Option<TransactionChunk>, AssembleError> {
-        let header = EventHeader::parse(&raw).map_err(|e| self.event_error(None, EventType(0), e))?;
-        let event = self.decoder.decode(raw).map_err(|e| self.event_error(Some(&header), header.event_type, e))?;
+    /// Feed one raw event. Then call [`Assembler::next_chunk`] until it returns `None`: one event
+    /// can complete several chunks (a compressed transaction holds all of its events).
+    ///
+    /// # Panics
+    /// If the chunks of the previous event were not all taken: they would be lost.
+    pub fn feed(&mut self, raw: Vec<u8>) {
+        assert!(self.pending.is_none(), "Assembler::feed called before next_chunk returned None");
+        self.pending = Some(Pending::Event(raw));
+    }
+
+    /// Decode what was fed until a chunk is complete; `None` once everything fed is consumed.
+    pub async fn next_chunk(&mut self) -> Result<Option<TransactionChunk>, AssembleError> {
+        loop {
+            let (header, data) = match self.pending.take() {
+                None => return Ok(None),
+                Some(Pending::Event(raw)) => {
+                    let header = EventHeader::parse(&raw).map_err(|e| self.event_error(None, EventType(0), e))?;
+                    let event =
+                        self.decoder.decode(raw).map_err(|e| self.event_error(Some(&header), header.event_type, e))?;
+                    (header, event.data)
+                }
+                Some(Pending::Payload { mut events, outer }) => {
+                    let in_payload = |this: &Self, e| this.event_error(Some(&outer), EventType::TRANSACTION_PAYLOAD, e);
+                    let Some(raw) = events.next_event().map_err(|e| in_payload(self, e))? else {
+                        continue;
+                    };
+                    let event = self.decoder.decode_embedded(raw).map_err(|e| in_payload(self, e))?;
+                    // The payload event is where its events are: positions, sizes and commit offsets
+                    // are the payload's.
+                    let header = EventHeader { log_pos: outer.log_pos, event_size: outer.event_size, ..event.header };
+                    self.pending = Some(Pending::Payload { events, outer });
+                    (header, event.data)
+                }
+            };
+            if let Some(chunk) = self.process(header, data).await? {
+                return Ok(Some(chunk));
+            }
+        }
+    }
+
+    async fn process(
+        &mut self,
+        header: EventHeader,
+        data: EventData,
+    ) -> Result<Option<TransactionChunk>, AssembleError> {
+        let header = &header;
         let reached_start = self.skip_until.as_ref().is_some_and(|until| {
             !header.is_artificial()
                 && header.log_pos != 0
@@ -166,7 +221,14 @@ impl Assembler {
         {
             return Err(AssembleError::StartInsideTransaction { start: until, began: open.began.clone() });
         }
-        match event.data {
+        match data {
+            EventData::TransactionPayload(payload) => {
+                let events = payload
+                    .into_events()
+                    .map_err(|e| self.event_error(Some(header), EventType::TRANSACTION_PAYLOAD, e))?;
+                self.pending = Some(Pending::Payload { events, outer: *header });
+                Ok(None)
+            }
             EventData::Rotate(rotate) => {
                 self.file = rotate.next_file;
                 Ok(None)
@@ -185,20 +247,20 @@ impl Assembler {
             }
             EventData::MysqlGtid(g) => {
                 // BEGIN follows for transactions; a DDL statement follows on its own.
-                self.begin(&header, g.gtid.map(Gtid::Mysql), false);
+                self.begin(header, g.gtid.map(Gtid::Mysql), false);
                 Ok(None)
             }
             EventData::MariadbGtid(g) => {
-                self.begin(&header, Some(Gtid::Mariadb(g.gtid)), !g.is_standalone());
+                self.begin(header, Some(Gtid::Mariadb(g.gtid)), !g.is_standalone());
                 Ok(None)
             }
-            EventData::Query(query) => self.query(&header, query).await,
+            EventData::Query(query) => self.query(header, query).await,
             EventData::TableMap(_) => Ok(None),
             EventData::Rows(rows) => {
-                self.rows(&header, rows).await?;
+                self.rows(header, rows).await?;
                 Ok(self.chunk_if_full())
             }
-            EventData::Xid(_) | EventData::XaPrepare { .. } => Ok(self.commit(&header)),
+            EventData::Xid(_) | EventData::XaPrepare { .. } => Ok(self.commit(header)),
             EventData::FormatDescription(_)
             | EventData::BinlogCheckpoint(_)
             | EventData::RowsQuery(_)

@@ -80,7 +80,7 @@ impl FormatDescription {
         // format, XID has no post-header.
         if post_header_lens.get(usize::from(EventType::XID.0) - 1).is_some_and(|&len| len != 0) {
             return Err(DecodeError::Unsupported(format!(
-                "the binlog was written by {server_version}, a pre-release server whose event numbering differs from                  every released MySQL; it cannot be decoded"
+                "the binlog was written by {server_version}, a pre-release server whose event numbering differs from every released MySQL; it cannot be decoded"
             )));
         }
         Ok(Self { binlog_version, server_version, create_timestamp, header_len, post_header_lens, checksum })

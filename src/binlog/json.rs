@@ -86,6 +86,29 @@ fn write_value(out: &mut String, kind: u8, data: &[u8], depth: usize) -> Result<
 /// Objects and arrays: counts and offsets are 2 bytes (small) or 4 bytes (large), offsets relative
 /// to the start of the container.
 fn write_container(out: &mut String, data: &[u8], large: bool, object: bool, depth: usize) -> Result<(), DecodeError> {
+    out.push(if object { '{' } else { '[' });
+    for_each_entry(data, large, object, |i, key, kind, value| {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        if let Some(key) = key {
+            write_string(out, key);
+            out.push_str(": ");
+        }
+        write_value(out, kind, value, depth + 1)
+    })?;
+    out.push(if object { '}' } else { ']' });
+    Ok(())
+}
+
+/// Visit a container's entries in stored order: index, key (objects), value type and the bytes the
+/// value starts at (inlined scalars: the entry's own bytes).
+fn for_each_entry<'a>(
+    data: &'a [u8],
+    large: bool,
+    object: bool,
+    mut visit: impl FnMut(usize, Option<&'a str>, u8, &'a [u8]) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     let width = if large { 4 } else { 2 };
     let mut r = ByteReader::new(data);
     let count = r.uint_le(width)? as usize;
@@ -100,32 +123,104 @@ fn write_container(out: &mut String, data: &[u8], large: bool, object: bool, dep
     if value_entries_at + count * value_entry_len > data.len() {
         return Err(malformed("entry table exceeds the container"));
     }
-    out.push(if object { '{' } else { '[' });
     for i in 0..count {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        if object {
+        let key = if object {
             let mut k = ByteReader::new(&data[key_entries_at + i * (width + 2)..]);
             let key_offset = k.uint_le(width)? as usize;
             let key_len = usize::from(k.u16()?);
             let key = data.get(key_offset..key_offset + key_len).ok_or_else(|| malformed("key out of range"))?;
-            write_string(out, std::str::from_utf8(key).map_err(|_| malformed("key is not UTF-8"))?);
-            out.push_str(": ");
-        }
+            Some(std::str::from_utf8(key).map_err(|_| malformed("key is not UTF-8"))?)
+        } else {
+            None
+        };
         let entry = &data[value_entries_at + i * value_entry_len..];
         let kind = entry[0];
         let inlined = matches!(kind, LITERAL | INT16 | UINT16) || (large && matches!(kind, INT32 | UINT32));
         if inlined {
-            write_value(out, kind, &entry[1..1 + width], depth + 1)?;
+            visit(i, key, kind, &entry[1..1 + width])?;
         } else {
             let offset = ByteReader::new(&entry[1..]).uint_le(width)? as usize;
             let value = data.get(offset..).ok_or_else(|| malformed("value offset out of range"))?;
-            write_value(out, kind, value, depth + 1)?;
+            visit(i, key, kind, value)?;
         }
     }
-    out.push(if object { '}' } else { ']' });
     Ok(())
+}
+
+/// A JSON document as a tree with its scalars already rendered: what a partial update edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsonNode {
+    /// Members in stored order (MySQL keeps them sorted by key length, then bytes).
+    Object(Vec<(String, JsonNode)>),
+    Array(Vec<JsonNode>),
+    /// A scalar exactly as [`to_text`] renders it.
+    Scalar(String),
+}
+
+/// Read a binary JSON document into a tree.
+pub fn to_tree(bytes: &[u8]) -> Result<JsonNode, DecodeError> {
+    let (&kind, body) = bytes.split_first().ok_or_else(|| DecodeError::Malformed("empty JSON value".into()))?;
+    tree_value(kind, body, 0)
+}
+
+fn tree_value(kind: u8, data: &[u8], depth: usize) -> Result<JsonNode, DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(malformed("nested too deeply"));
+    }
+    match kind {
+        SMALL_OBJECT | LARGE_OBJECT => {
+            let mut members = Vec::new();
+            for_each_entry(data, kind == LARGE_OBJECT, true, |_, key, kind, value| {
+                members.push((key.unwrap_or_default().to_owned(), tree_value(kind, value, depth + 1)?));
+                Ok(())
+            })?;
+            Ok(JsonNode::Object(members))
+        }
+        SMALL_ARRAY | LARGE_ARRAY => {
+            let mut items = Vec::new();
+            for_each_entry(data, kind == LARGE_ARRAY, false, |_, _, kind, value| {
+                items.push(tree_value(kind, value, depth + 1)?);
+                Ok(())
+            })?;
+            Ok(JsonNode::Array(items))
+        }
+        _ => {
+            let mut text = String::new();
+            write_value(&mut text, kind, data, depth)?;
+            Ok(JsonNode::Scalar(text))
+        }
+    }
+}
+
+impl JsonNode {
+    /// Render as MySQL prints JSON (the same text [`to_text`] gives for the same document).
+    pub fn render(&self, out: &mut String) {
+        match self {
+            Self::Scalar(text) => out.push_str(text),
+            Self::Array(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    item.render(out);
+                }
+                out.push(']');
+            }
+            Self::Object(members) => {
+                out.push('{');
+                for (i, (key, value)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    write_string(out, key);
+                    out.push_str(": ");
+                    value.render(out);
+                }
+                out.push('}');
+            }
+        }
+    }
 }
 
 /// Variable-length length: 7 bits per byte, least significant first, high bit = more.
@@ -206,41 +301,50 @@ fn packed_temporal(t: super::ColumnType, packed: i64) -> String {
     format!("{date} {:02}:{:02}:{:02}.{micros:06}", hms >> 12, (hms >> 6) & 0x3f, hms & 0x3f)
 }
 
+/// The binary form of `{"a": 1, "b": [true, "x"]}`, for tests.
+#[cfg(test)]
+pub(crate) fn sample_document() -> Vec<u8> {
+    let mut array = vec![];
+    array.extend_from_slice(&2u16.to_le_bytes()); // count
+    let array_size = 4 + 2 * 3 + 2;
+    array.extend_from_slice(&(array_size as u16).to_le_bytes());
+    array.extend_from_slice(&[LITERAL, 0x01, 0x00]);
+    array.extend_from_slice(&[STRING, 10, 0]); // offset 10
+    array.extend_from_slice(&[1, b'x']);
+    assert_eq!(array.len(), array_size);
+
+    let mut obj = vec![];
+    obj.extend_from_slice(&2u16.to_le_bytes());
+    let header = 4 + 2 * 4 + 2 * 3;
+    let keys_at = header;
+    let array_at = keys_at + 2;
+    let size = array_at + array.len();
+    obj.extend_from_slice(&(size as u16).to_le_bytes());
+    obj.extend_from_slice(&(keys_at as u16).to_le_bytes());
+    obj.extend_from_slice(&1u16.to_le_bytes());
+    obj.extend_from_slice(&((keys_at + 1) as u16).to_le_bytes());
+    obj.extend_from_slice(&1u16.to_le_bytes());
+    obj.extend_from_slice(&[INT16, 1, 0]);
+    obj.extend_from_slice(&[SMALL_ARRAY]);
+    obj.extend_from_slice(&(array_at as u16).to_le_bytes());
+    obj.extend_from_slice(b"ab");
+    obj.extend_from_slice(&array);
+    let mut doc = vec![SMALL_OBJECT];
+    doc.extend_from_slice(&obj);
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn small_object_with_nested_array() {
-        // {"a": 1, "b": [true, "x"]}
-        let mut array = vec![];
-        array.extend_from_slice(&2u16.to_le_bytes()); // count
-        let array_size = 4 + 2 * 3 + 2;
-        array.extend_from_slice(&(array_size as u16).to_le_bytes());
-        array.extend_from_slice(&[LITERAL, 0x01, 0x00]);
-        array.extend_from_slice(&[STRING, 10, 0]); // offset 10
-        array.extend_from_slice(&[1, b'x']);
-        assert_eq!(array.len(), array_size);
-
-        let mut obj = vec![];
-        obj.extend_from_slice(&2u16.to_le_bytes());
-        let header = 4 + 2 * 4 + 2 * 3;
-        let keys_at = header;
-        let array_at = keys_at + 2;
-        let size = array_at + array.len();
-        obj.extend_from_slice(&(size as u16).to_le_bytes());
-        obj.extend_from_slice(&(keys_at as u16).to_le_bytes());
-        obj.extend_from_slice(&1u16.to_le_bytes());
-        obj.extend_from_slice(&((keys_at + 1) as u16).to_le_bytes());
-        obj.extend_from_slice(&1u16.to_le_bytes());
-        obj.extend_from_slice(&[INT16, 1, 0]);
-        obj.extend_from_slice(&[SMALL_ARRAY]);
-        obj.extend_from_slice(&(array_at as u16).to_le_bytes());
-        obj.extend_from_slice(b"ab");
-        obj.extend_from_slice(&array);
-        let mut doc = vec![SMALL_OBJECT];
-        doc.extend_from_slice(&obj);
+        let doc = sample_document();
         assert_eq!(to_text(&doc).unwrap(), r#"{"a": 1, "b": [true, "x"]}"#);
+        let mut rendered = String::new();
+        to_tree(&doc).unwrap().render(&mut rendered);
+        assert_eq!(rendered, r#"{"a": 1, "b": [true, "x"]}"#, "the tree renders like the direct path");
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub mod file;
 pub mod format_description;
 pub mod gtid;
 pub mod json;
+pub mod json_diff;
 pub mod mariadb;
+pub mod payload;
 pub mod query;
 pub mod reader;
 pub mod rotate;
@@ -152,6 +154,9 @@ pub enum EventData {
     RowsQuery(String),
     /// A replication heartbeat: the server is alive and has nothing to send after this position.
     Heartbeat(rotate::Heartbeat),
+    /// A compressed transaction (MySQL TRANSACTION_PAYLOAD): its events are decoded one by one with
+    /// [`EventDecoder::decode_embedded`].
+    TransactionPayload(payload::TransactionPayload),
     /// XA PREPARE of an XA transaction: ends the prepared part like an XID would.
     XaPrepare {
         one_phase: bool,
@@ -203,6 +208,20 @@ impl EventDecoder {
 
     /// Decode one event (header, body and, if the format says so, trailing CRC32).
     pub fn decode(&mut self, raw: Vec<u8>) -> Result<Event, DecodeError> {
+        self.decode_event(raw, true)
+    }
+
+    /// Decode one event from inside a TRANSACTION_PAYLOAD: no checksum of its own (the payload's
+    /// covers it), and no nesting of payloads or format changes.
+    pub fn decode_embedded(&mut self, raw: Vec<u8>) -> Result<Event, DecodeError> {
+        let header = EventHeader::parse(&raw)?;
+        if matches!(header.event_type, EventType::TRANSACTION_PAYLOAD | EventType::FORMAT_DESCRIPTION) {
+            return Err(DecodeError::Malformed(format!("{} event inside a TRANSACTION_PAYLOAD", header.event_type)));
+        }
+        self.decode_event(raw, false)
+    }
+
+    fn decode_event(&mut self, raw: Vec<u8>, own_checksum: bool) -> Result<Event, DecodeError> {
         let header = EventHeader::parse(&raw)?;
         if header.event_size as usize != raw.len() {
             return Err(DecodeError::Malformed(format!(
@@ -226,7 +245,9 @@ impl EventDecoder {
             self.table_maps.clear();
             return Ok(Event { header, data: EventData::FormatDescription(format) });
         }
-        let body_end = if self.format.checksum == ChecksumAlgorithm::Crc32 {
+        let body_end = if !own_checksum {
+            raw.len()
+        } else if self.format.checksum == ChecksumAlgorithm::Crc32 {
             checksum::verify(&raw)?;
             raw.len() - checksum::CHECKSUM_LEN
         } else if !self.seen_format
@@ -308,11 +329,7 @@ impl EventDecoder {
                 ));
             }
             EventType::TRANSACTION_PAYLOAD => {
-                return Err(DecodeError::Unsupported(
-                    "compressed transaction payloads (binlog_transaction_compression=ON) are not \
-                     supported yet: set binlog_transaction_compression=OFF on the source"
-                        .into(),
-                ));
+                EventData::TransactionPayload(payload::TransactionPayload::parse(raw, header_len, body_end)?)
             }
             // Statement-level context and bookkeeping that ROW format makes irrelevant: with
             // binlog_format=ROW every data change arrives as a rows event.

@@ -5,6 +5,7 @@
 //! signedness) beyond the TABLE_MAP.
 
 use super::column::{ColumnCodec, ColumnType};
+use super::json_diff;
 use super::value::{self, RenderOptions};
 use super::{ByteReader, DecodeError, EventType};
 use crate::event::Cell;
@@ -138,18 +139,25 @@ impl RowsEvent {
         let mut rows = Vec::new();
         while !r.is_empty() {
             let pair = match self.kind {
-                RowsKind::Write => {
-                    RowImagePair { before: None, after: Some(read_image(&mut r, columns, &self.present, opts)?) }
-                }
-                RowsKind::Delete => {
-                    RowImagePair { before: Some(read_image(&mut r, columns, &self.present, opts)?), after: None }
+                RowsKind::Write => RowImagePair {
+                    before: None,
+                    after: Some(read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?),
+                },
+                RowsKind::Delete => RowImagePair {
+                    before: Some(read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?),
+                    after: None,
+                },
+                RowsKind::Update if self.partial => {
+                    let mut documents = vec![None; columns.len()];
+                    let before = read_image(&mut r, columns, &self.present, opts, JsonPass::Keep(&mut documents))?;
+                    let partial = read_partial_options(&mut r, columns, json_columns)?;
+                    let pass = JsonPass::Patch { partial: &partial, documents: &documents };
+                    let after = read_image(&mut r, columns, &self.present_after, opts, pass)?;
+                    RowImagePair { before: Some(before), after: Some(after) }
                 }
                 RowsKind::Update => {
-                    let before = read_image(&mut r, columns, &self.present, opts)?;
-                    if self.partial {
-                        read_partial_options(&mut r, json_columns)?;
-                    }
-                    let after = read_image(&mut r, columns, &self.present_after, opts)?;
+                    let before = read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?;
+                    let after = read_image(&mut r, columns, &self.present_after, opts, JsonPass::Plain)?;
                     RowImagePair { before: Some(before), after: Some(after) }
                 }
             };
@@ -164,11 +172,25 @@ fn bitmap(bytes: &[u8], n: usize) -> Vec<bool> {
     (0..n).map(|i| bytes[i / 8] & (1 << (i % 8)) != 0).collect()
 }
 
-fn read_image(
-    r: &mut ByteReader<'_>,
+/// How [`read_image`] treats JSON columns (PARTIAL_UPDATE_ROWS needs the before-image's binary
+/// documents to rebuild the after-image).
+enum JsonPass<'p, 'a> {
+    Plain,
+    /// Before-image: keep each JSON column's binary document, by column index.
+    Keep(&'p mut Vec<Option<&'a [u8]>>),
+    /// After-image: columns flagged `partial` hold edits to apply to `documents`.
+    Patch {
+        partial: &'p [bool],
+        documents: &'p [Option<&'a [u8]>],
+    },
+}
+
+fn read_image<'a>(
+    r: &mut ByteReader<'a>,
     columns: &[ColumnCodec],
     present: &[bool],
     opts: &RenderOptions,
+    mut json: JsonPass<'_, 'a>,
 ) -> Result<Vec<Cell>, DecodeError> {
     let present_count = present.iter().filter(|p| **p).count();
     let nulls = r.take(present_count.div_ceil(8))?;
@@ -183,33 +205,57 @@ fn read_image(
         ordinal += 1;
         if is_null {
             image.push(Cell::Null);
-        } else {
-            let text = value::decode(r, column, opts).map_err(|e| match e {
-                DecodeError::RowShape(msg) => DecodeError::RowShape(format!("column {}: {msg}", i + 1)),
-                other => other,
-            })?;
-            image.push(Cell::Text(text));
+            continue;
         }
+        let in_column = |e| match e {
+            DecodeError::RowShape(msg) => DecodeError::RowShape(format!("column {}: {msg}", i + 1)),
+            DecodeError::Malformed(msg) => DecodeError::Malformed(format!("column {}: {msg}", i + 1)),
+            other => other,
+        };
+        let text = match &mut json {
+            JsonPass::Patch { partial, documents } if partial[i] => {
+                let edits = value::length_prefixed(r, column.meta).map_err(in_column)?;
+                let document = documents[i].ok_or_else(|| {
+                    DecodeError::Unsupported(format!(
+                        "column {} is a partial JSON update but the before image does not hold its document \
+                         (binlog_row_image=MINIMAL, or NULL before), so the new value cannot be rebuilt: \
+                         set binlog_row_image=FULL or binlog_row_value_options='' on the source",
+                        i + 1
+                    ))
+                })?;
+                json_diff::apply(document, edits).map_err(in_column)?
+            }
+            JsonPass::Keep(documents) if column.real_type() == ColumnType::JSON => {
+                let mut peek = ByteReader::new(r.rest());
+                documents[i] = Some(value::length_prefixed(&mut peek, column.meta).map_err(in_column)?);
+                value::decode(r, column, opts).map_err(in_column)?
+            }
+            _ => value::decode(r, column, opts).map_err(in_column)?,
+        };
+        image.push(Cell::Text(text));
     }
     Ok(image)
 }
 
-/// PARTIAL_UPDATE_ROWS after images start with `value_options`; when partial JSON updates are on, a
-/// bitmap says which JSON columns hold a diff instead of a full value.
-fn read_partial_options(r: &mut ByteReader<'_>, json_columns: usize) -> Result<(), DecodeError> {
+/// PARTIAL_UPDATE_ROWS carries `value_options` between the images; when partial JSON updates are
+/// on, a bitmap with one bit per JSON column of the table (in column order) says which hold edits
+/// instead of a full document. Returns, per column, whether it holds edits.
+fn read_partial_options(
+    r: &mut ByteReader<'_>,
+    columns: &[ColumnCodec],
+    json_columns: usize,
+) -> Result<Vec<bool>, DecodeError> {
     const PARTIAL_JSON_UPDATES: u64 = 1;
     let options = r.lenenc_int()?;
+    let mut partial = vec![false; columns.len()];
     if options & PARTIAL_JSON_UPDATES != 0 {
-        let bits = r.take(json_columns.div_ceil(8))?;
-        if bits.iter().any(|b| *b != 0) {
-            return Err(DecodeError::Unsupported(
-                "partial JSON updates (binlog_row_value_options=PARTIAL_JSON) are not supported yet: \
-                 set binlog_row_value_options='' on the source"
-                    .into(),
-            ));
+        let bits = bitmap(r.take(json_columns.div_ceil(8))?, json_columns);
+        let json_indexes = columns.iter().enumerate().filter(|(_, c)| c.real_type() == ColumnType::JSON);
+        for ((i, _), bit) in json_indexes.zip(bits) {
+            partial[i] = bit;
         }
     }
-    Ok(())
+    Ok(partial)
 }
 
 #[cfg(test)]
@@ -272,5 +318,35 @@ mod tests {
         let e = rows_event(EventType::DELETE_ROWS_V2, 2, 0b11, None, &[0, 1, 0, 0]);
         assert!(matches!(e.decode_rows(&columns()[..1], &RenderOptions::default()), Err(DecodeError::RowShape(_))));
         assert!(matches!(e.decode_rows(&columns(), &RenderOptions::default()), Err(DecodeError::Truncated { .. })));
+    }
+
+    #[test]
+    fn partial_json_update_is_applied_to_the_full_before_image() {
+        // Columns: id INT, doc JSON (4-byte length prefix). FULL before image; the after image's
+        // doc holds one edit: REPLACE $.a with 26.
+        let columns = vec![ColumnCodec::new(ColumnType::LONG, 0), ColumnCodec::new(ColumnType::JSON, 4)];
+        let document = crate::binlog::json::sample_document();
+        let edit = [&[0u8, 3][..], b"$.a", &[3, 0x05, 26, 0]].concat();
+        let mut rows = vec![0];
+        rows.extend_from_slice(&9i32.to_le_bytes());
+        rows.extend_from_slice(&(document.len() as u32).to_le_bytes());
+        rows.extend_from_slice(&document);
+        rows.extend_from_slice(&[1, 0b1]); // value_options = PARTIAL_JSON, doc is partial
+        rows.push(0);
+        rows.extend_from_slice(&9i32.to_le_bytes());
+        rows.extend_from_slice(&(edit.len() as u32).to_le_bytes());
+        rows.extend_from_slice(&edit);
+        let e = rows_event(EventType::PARTIAL_UPDATE_ROWS, 2, 0b11, Some(0b11), &rows);
+        let decoded = e.decode_rows(&columns, &RenderOptions::default()).unwrap();
+        assert_eq!(decoded[0].before.as_ref().unwrap(), &vec![text("9"), text(r#"{"a": 1, "b": [true, "x"]}"#)]);
+        assert_eq!(decoded[0].after.as_ref().unwrap(), &vec![text("9"), text(r#"{"a": 26, "b": [true, "x"]}"#)]);
+
+        // The same edit without the document in the before image (MINIMAL) is a clear error.
+        let mut minimal = vec![0];
+        minimal.extend_from_slice(&9i32.to_le_bytes());
+        minimal.extend_from_slice(&rows[4 + 1 + 4 + document.len()..]);
+        let e = rows_event(EventType::PARTIAL_UPDATE_ROWS, 2, 0b01, Some(0b11), &minimal);
+        let err = e.decode_rows(&columns, &RenderOptions::default()).unwrap_err().to_string();
+        assert!(err.contains("binlog_row_image=FULL"), "{err}");
     }
 }

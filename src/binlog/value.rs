@@ -125,7 +125,8 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
             let bytes = length_prefixed(r, meta)?;
             text(bytes, col, opts)?
         }
-        ColumnType::GEOMETRY | ColumnType::VECTOR => binary(length_prefixed(r, meta)?, opts),
+        ColumnType::GEOMETRY => binary(length_prefixed(r, meta)?, opts),
+        ColumnType::VECTOR => vector(length_prefixed(r, meta)?)?,
         ColumnType::JSON => {
             let bytes = length_prefixed(r, meta)?;
             if bytes.is_empty() { String::new() } else { json::to_text(bytes)? }
@@ -156,7 +157,32 @@ fn int(raw: u64, bytes: u32, unsigned: bool) -> String {
     }
 }
 
-fn length_prefixed<'a>(r: &mut ByteReader<'a>, meta: u16) -> Result<&'a [u8], DecodeError> {
+/// MySQL 9 VECTOR: little-endian f32s, rendered as `VECTOR_TO_STRING` does:
+/// `[1.00000e+00,-2.50000e-01]`.
+fn vector(bytes: &[u8]) -> Result<String, DecodeError> {
+    if !bytes.len().is_multiple_of(4) {
+        return Err(DecodeError::Malformed(format!("VECTOR value of {} bytes is not a list of floats", bytes.len())));
+    }
+    let mut out = String::with_capacity(2 + bytes.len() / 4 * 13);
+    out.push('[');
+    for (i, chunk) in bytes.chunks_exact(4).enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let x = f32::from_le_bytes(chunk.try_into().expect("4 bytes"));
+        // C's %.5e: mantissa with five decimals, exponent signed with at least two digits.
+        let rust = format!("{x:.5e}");
+        let (mantissa, exponent) = rust.split_once('e').expect("{:e} has an exponent");
+        let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+        let sign = if exponent < 0 { '-' } else { '+' };
+        out.push_str(&format!("{mantissa}e{sign}{:02}", exponent.abs()));
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// A value preceded by its length in `meta` bytes (1–4): BLOB/TEXT/JSON/GEOMETRY.
+pub fn length_prefixed<'a>(r: &mut ByteReader<'a>, meta: u16) -> Result<&'a [u8], DecodeError> {
     if !(1..=4).contains(&meta) {
         return Err(DecodeError::Malformed(format!("length prefix of {meta} bytes")));
     }
@@ -503,6 +529,13 @@ mod tests {
         assert_eq!(decode_bytes(&[0b101], &s), "a,c");
         assert_eq!(decode_bytes(&[0x01, 0x02], &codec(ColumnType::BIT, 2 << 8)), "258");
         assert_eq!(decode_bytes(&[0x01], &codec(ColumnType::BIT, 1)), "1");
+    }
+
+    #[test]
+    fn vectors_as_vector_to_string_prints_them() {
+        let bytes: Vec<u8> = [2.0f32, -0.25, 0.0, 1e-7].iter().flat_map(|x| x.to_le_bytes()).collect();
+        assert_eq!(vector(&bytes).unwrap(), "[2.00000e+00,-2.50000e-01,0.00000e+00,1.00000e-07]");
+        assert!(vector(&bytes[..5]).is_err());
     }
 
     #[test]

@@ -17,8 +17,8 @@ use crate::schema::{SchemaRegistry, TableSchema};
 pub enum DecodeCommandError {
     #[error(transparent)]
     File(#[from] FileError),
-    #[error("{path}: {source}")]
-    Event { path: String, source: AssembleError },
+    #[error("{path}, event at byte {offset}: {source}")]
+    Event { path: String, offset: u64, source: AssembleError },
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -43,12 +43,13 @@ pub async fn decode_files(
         let mut assembler =
             Assembler::new(config, SchemaRegistry::offline(), StartState { file: file_name, ..Default::default() });
         for event in reader {
-            let (_, raw) = event?;
-            let chunk = assembler
-                .push(raw)
-                .await
-                .map_err(|source| DecodeCommandError::Event { path: path.display().to_string(), source })?;
-            if let Some(chunk) = chunk {
+            let (offset, raw) = event?;
+            assembler.feed(raw);
+            while let Some(chunk) = assembler.next_chunk().await.map_err(|source| DecodeCommandError::Event {
+                path: path.display().to_string(),
+                offset,
+                source,
+            })? {
                 lines += write_chunk(&chunk, out)?;
             }
         }

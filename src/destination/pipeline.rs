@@ -228,7 +228,8 @@ async fn assemble(
     status: Arc<DestinationStatus>,
 ) -> Result<(), PipelineError> {
     while let Some((raw, _bytes)) = input.recv().await {
-        if let Some(chunk) = assembler.push(raw).await? {
+        assembler.feed(raw);
+        while let Some(chunk) = assembler.next_chunk().await? {
             let rows: usize = chunk
                 .changes
                 .iter()

@@ -106,19 +106,25 @@ impl MysqlGtidSet {
         self.intervals.keys().any(|(_, tag)| tag.is_some())
     }
 
-    /// The encoding COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS use (untagged sets): n_sids, then per
-    /// sid the UUID, n_intervals and `[start, end)` pairs, all little-endian u64.
+    /// The encoding COM_BINLOG_DUMP_GTID and PREVIOUS_GTIDS use. Untagged sets: n_sids, then per
+    /// sid the UUID, n_intervals and `[start, end)` pairs, all little-endian u64. A set with tags
+    /// uses MySQL 8.3's tagged format: the first u64 is `1 << 56 | n << 8 | 1` and each UUID is
+    /// followed by its tag as a one-byte varlen length (tags are at most 32 characters) and bytes.
     pub fn encode(&self) -> Vec<u8> {
-        let mut by_uuid: BTreeMap<Uuid, Vec<(u64, u64)>> = BTreeMap::new();
-        for ((uuid, _), list) in &self.intervals {
-            by_uuid.entry(*uuid).or_default().extend(list.iter().copied());
-        }
+        let tagged = self.has_tags();
         let mut out = Vec::new();
-        out.extend_from_slice(&(by_uuid.len() as u64).to_le_bytes());
-        for (uuid, list) in by_uuid {
+        let n = self.intervals.len() as u64;
+        let head = if tagged { (1 << 56) | (n << 8) | 1 } else { n };
+        out.extend_from_slice(&head.to_le_bytes());
+        for ((uuid, tag), list) in &self.intervals {
             out.extend_from_slice(&uuid.0);
+            if tagged {
+                let tag = tag.as_deref().unwrap_or_default();
+                out.push((tag.len() as u8) << 1);
+                out.extend_from_slice(tag.as_bytes());
+            }
             out.extend_from_slice(&(list.len() as u64).to_le_bytes());
-            for (s, e) in list {
+            for &(s, e) in list {
                 out.extend_from_slice(&s.to_le_bytes());
                 out.extend_from_slice(&(e + 1).to_le_bytes());
             }
@@ -151,6 +157,14 @@ impl fmt::Display for MysqlGtidSet {
     }
 }
 
+/// MySQL's tag rule: `[a-zA-Z_][a-zA-Z0-9_]{0,31}`.
+fn is_valid_tag(field: &str) -> bool {
+    let mut chars = field.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && field.len() <= 32
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 impl FromStr for MysqlGtidSet {
     type Err = GtidParseError;
 
@@ -176,8 +190,12 @@ impl FromStr for MysqlGtidSet {
                     }
                     set.add_interval(uuid, tag.clone(), start, end);
                     saw_interval = true;
-                } else if !field.is_empty() {
+                } else if is_valid_tag(field) {
                     tag = Some(field.to_ascii_lowercase());
+                } else if !field.is_empty() {
+                    return Err(GtidParseError(format!(
+                        "'{field}' in '{part}' is not a GTID tag (a letter or '_', then up to 31 letters, digits or '_')"
+                    )));
                 } else {
                     return Err(GtidParseError(format!("empty field in '{part}'")));
                 }

@@ -90,11 +90,6 @@ impl BinlogStream {
             }
             (DumpStart::Gtid(set @ (GtidSet::Mysql(_) | GtidSet::Empty)), Flavor::Mysql) => {
                 let encoded = match set {
-                    GtidSet::Mysql(s) if s.has_tags() => {
-                        return Err(SourceError::Config(
-                            "starting from a GTID set with tagged GTIDs is not supported yet".into(),
-                        ));
-                    }
                     GtidSet::Mysql(s) => s.encode(),
                     _ => crate::event::MysqlGtidSet::default().encode(),
                 };
