@@ -141,6 +141,19 @@ enum BenchCommand {
         #[arg(long, default_value = "transactional")]
         delivery: String,
     },
+    /// Binlog decoding on one core over a generated binlog (10 mixed columns), beside the ceiling
+    /// of reading the same file and checking CRC32s.
+    Decode {
+        /// Rows in the generated binlog.
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        /// Where to write the binlog (default: a temporary directory, removed afterwards).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Measured passes of each kind; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        passes: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +278,35 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 } else {
                     format!("{destination}: had no cursor")
                 }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Decode { rows, file, passes } } => {
+            use sluice::commands::bench::decode;
+            let dir = tempfile::tempdir()?;
+            let path = file.unwrap_or_else(|| dir.path().join("bench-bin.000001"));
+            let size = decode::generate(&path, rows)?;
+            println!("generated {} ({rows} rows, {:.1} MB)", path.display(), size as f64 / 1e6);
+            let best = |a: decode::Pass, b: decode::Pass| if b.elapsed < a.elapsed { b } else { a };
+            let mut ceiling = decode::read_and_check(&path)?;
+            let mut decoded = decode::decode(&path).await?;
+            for _ in 1..passes.max(1) {
+                ceiling = best(ceiling, decode::read_and_check(&path)?);
+                decoded = best(decoded, decode::decode(&path).await?);
+            }
+            println!(
+                "read + CRC32 (ceiling): {:.0} MB/s, {:.0} rows/s ({:.3} s)",
+                ceiling.megabytes_per_second(),
+                rows as f64 / ceiling.elapsed.as_secs_f64(),
+                ceiling.elapsed.as_secs_f64()
+            );
+            println!(
+                "decode: {} rows, {:.0} rows/s, {:.0} MB/s ({:.3} s), {:.2} x the ceiling",
+                decoded.rows,
+                decoded.rows_per_second(),
+                decoded.megabytes_per_second(),
+                decoded.elapsed.as_secs_f64(),
+                ceiling.elapsed.as_secs_f64() / decoded.elapsed.as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -2,6 +2,8 @@
 //! messages of a given count and size through the same publisher and settings the pipeline uses
 //! (any sink: Kafka from flags, or a destination's configured sink).
 
+pub mod decode;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
