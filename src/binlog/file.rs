@@ -18,10 +18,11 @@ pub enum FileError {
     BadSize { path: String, offset: u64, declared: u64 },
 }
 
-/// Iterates over the raw events of one binlog file: `(offset, event bytes)`.
-pub struct BinlogFile {
+/// Iterates over the raw events of one binlog file: `(offset, event bytes)`. Memory is bounded by
+/// the events actually read: a declared size is never allocated before its bytes arrive.
+pub struct BinlogFile<R = BufReader<File>> {
     path: String,
-    reader: BufReader<File>,
+    reader: R,
     offset: u64,
     done: bool,
 }
@@ -30,7 +31,14 @@ impl BinlogFile {
     pub fn open(path: &Path) -> Result<Self, FileError> {
         let display = path.display().to_string();
         let file = File::open(path).map_err(|source| FileError::Io { path: display.clone(), source })?;
-        let mut reader = BufReader::with_capacity(1 << 20, file);
+        Self::from_reader(display, BufReader::with_capacity(1 << 20, file))
+    }
+}
+
+impl<R: Read> BinlogFile<R> {
+    /// Read a binlog from any byte source; `name` stands for it in errors.
+    pub fn from_reader(name: impl Into<String>, mut reader: R) -> Result<Self, FileError> {
+        let display = name.into();
         let mut magic = [0u8; 4];
         match reader.read_exact(&mut magic) {
             Ok(()) if magic == BINLOG_MAGIC => {}
@@ -68,7 +76,7 @@ impl BinlogFile {
         if size < HEADER_LEN as u64 || size > (1 << 32) {
             return Err(FileError::BadSize { path: self.path.clone(), offset: self.offset, declared: size });
         }
-        let mut event = Vec::with_capacity(size as usize);
+        let mut event = Vec::with_capacity((size as usize).min(1 << 20));
         event.extend_from_slice(&header);
         let body = size as usize - HEADER_LEN;
         let read = (&mut self.reader)
@@ -89,7 +97,7 @@ impl BinlogFile {
     }
 }
 
-impl Iterator for BinlogFile {
+impl<R: Read> Iterator for BinlogFile<R> {
     type Item = Result<(u64, Vec<u8>), FileError>;
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -138,6 +138,7 @@ impl RowsEvent {
         let mut r = ByteReader::new(&self.raw[self.rows_start..self.rows_end]);
         let mut rows = Vec::new();
         while !r.is_empty() {
+            let row_start = r.offset();
             let pair = match self.kind {
                 RowsKind::Write => RowImagePair {
                     before: None,
@@ -161,6 +162,10 @@ impl RowsEvent {
                     RowImagePair { before: Some(before), after: Some(after) }
                 }
             };
+            if r.offset() == row_start {
+                // No column present: rows of zero bytes would never end.
+                return Err(DecodeError::Malformed("rows event whose row images hold no column".into()));
+            }
             rows.push(pair);
         }
         Ok(rows)

@@ -2,7 +2,7 @@
 //! DDL and transaction commit, like `mysqlbinlog -v`. Column names come from the files'
 //! TABLE_MAP metadata (`@1`, `@2`, … without it).
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
@@ -31,27 +31,40 @@ pub async fn decode_files(
 ) -> Result<u64, DecodeCommandError> {
     let mut lines = 0;
     for path in files {
-        let reader = BinlogFile::open(path)?;
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let config = AssemblerConfig {
-            render: render.clone(),
-            filter: TableFilter::all(),
-            chunk_bytes: 64 << 20,
-            emit_ddl: true,
-            statement_dml: StatementDml::Report,
-        };
-        let mut assembler =
-            Assembler::new(config, SchemaRegistry::offline(), StartState { file: file_name, ..Default::default() });
-        for event in reader {
-            let (offset, raw) = event?;
-            assembler.feed(raw);
-            while let Some(chunk) = assembler.next_chunk().await.map_err(|source| DecodeCommandError::Event {
-                path: path.display().to_string(),
-                offset,
-                source,
-            })? {
-                lines += write_chunk(&chunk, out)?;
-            }
+        lines += decode_binlog(BinlogFile::open(path)?, &file_name, render.clone(), out).await?;
+    }
+    Ok(lines)
+}
+
+/// Decode one binlog (a file, or any bytes: the fuzz target feeds arbitrary ones) into JSON lines.
+/// `file_name` is the binlog file name positions are reported in.
+pub async fn decode_binlog<R: Read>(
+    reader: BinlogFile<R>,
+    file_name: &str,
+    render: RenderOptions,
+    out: &mut impl Write,
+) -> Result<u64, DecodeCommandError> {
+    let config = AssemblerConfig {
+        render,
+        filter: TableFilter::all(),
+        chunk_bytes: 64 << 20,
+        emit_ddl: true,
+        statement_dml: StatementDml::Report,
+    };
+    let start = StartState { file: file_name.to_owned(), ..Default::default() };
+    let mut assembler = Assembler::new(config, SchemaRegistry::offline(), start);
+    let path = reader.path().to_owned();
+    let mut lines = 0;
+    for event in reader {
+        let (offset, raw) = event?;
+        assembler.feed(raw);
+        while let Some(chunk) = assembler.next_chunk().await.map_err(|source| DecodeCommandError::Event {
+            path: path.clone(),
+            offset,
+            source,
+        })? {
+            lines += write_chunk(&chunk, out)?;
         }
     }
     Ok(lines)
