@@ -236,7 +236,7 @@ fn rows_event_head() -> Vec<u8> {
 
 /// Row `n`: varied values, every 16th row with a NULL note.
 fn encode_row(n: u64, out: &mut Vec<u8>) {
-    let null_note = n % 16 == 0;
+    let null_note = n.is_multiple_of(16);
     out.extend_from_slice(&[0, if null_note { 0b1 } else { 0 }]);
     out.extend_from_slice(&(n as i64).to_le_bytes());
     out.extend_from_slice(&((n % 1000) as i32).to_le_bytes());
