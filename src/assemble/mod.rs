@@ -330,7 +330,7 @@ impl Assembler {
         let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         match &statement {
             Statement::TableDdl { kind, tables } => {
-                self.registry.invalidate(&statement);
+                self.apply_ddl(header, &statement, &query)?;
                 let captured = tables.iter().find(|t| self.config.filter.matches(&t.schema, &t.table));
                 if let Some(table) = captured
                     && self.config.emit_ddl
@@ -346,7 +346,7 @@ impl Assembler {
                     self.add_change(change, query.sql.len() + 256);
                 }
             }
-            Statement::SchemaDdl { .. } => self.registry.invalidate(&statement),
+            Statement::SchemaDdl { .. } => self.apply_ddl(header, &statement, &query)?,
             Statement::Dml { tables } => {
                 let captured = if tables.is_empty() {
                     Some(format!("(unknown, in schema '{}')", query.schema))
@@ -444,6 +444,19 @@ impl Assembler {
             open.last_rows_bytes = size;
         }
         Ok(())
+    }
+
+    /// Keep the schema history in step with a DDL statement (also while skipping to the start
+    /// position: later rows need the definitions it leaves).
+    fn apply_ddl(
+        &mut self,
+        header: &EventHeader,
+        statement: &Statement,
+        query: &crate::binlog::query::Query,
+    ) -> Result<(), AssembleError> {
+        self.registry
+            .apply_ddl(statement, &query.sql, &query.schema)
+            .map_err(|source| AssembleError::Schema { position: self.origin(header).position, source })
     }
 
     fn add_change(&mut self, change: Change, size: usize) {

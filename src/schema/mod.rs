@@ -14,6 +14,7 @@
 //! - DDL in the binlog invalidates the cached information_schema rows of the tables it names.
 
 pub mod ddl;
+pub mod history;
 mod registry;
 pub mod sql_type;
 

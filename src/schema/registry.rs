@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
+use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, is_hidden};
 use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::{Charset, ColumnType, TableMap};
@@ -15,6 +16,8 @@ pub enum SchemaError {
     Source(#[from] SourceError),
     #[error("table {table}: {problem}")]
     Mismatch { table: String, problem: String },
+    #[error(transparent)]
+    History(#[from] HistoryError),
 }
 
 impl SchemaError {
@@ -23,29 +26,18 @@ impl SchemaError {
     }
 }
 
-/// One table's rows from information_schema.
-#[derive(Debug, Clone)]
-struct InfoTable {
-    columns: Vec<InfoColumn>,
-    primary_key: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-struct InfoColumn {
-    name: String,
-    column_type: String,
-    data_type: String,
-    charset: Option<String>,
-}
-
 /// Table schemas by name, built from TABLE_MAPs and information_schema.
 pub struct SchemaRegistry {
     /// How to reach the server for information_schema; `None` when decoding files offline.
     connect: Option<ConnectOptions>,
     /// Open connection for lookups; reopened after errors.
     conn: Option<Connection>,
-    /// information_schema snapshots, dropped when DDL names the table.
-    info: HashMap<QualifiedName, Option<Arc<InfoTable>>>,
+    /// information_schema as it is now, dropped when DDL names the table; it supplies the
+    /// declared type texts (`mysqlType`) of columns the history agrees on.
+    info: HashMap<QualifiedName, Option<Arc<TableDef>>>,
+    /// Tables as of the event being decoded: seeded from information_schema the first time a table
+    /// is seen (or from CREATE TABLE), then kept in step with the binlog's DDL.
+    history: SchemaHistory,
     /// The last TABLE_MAP seen per table and the schema built for it.
     tables: HashMap<QualifiedName, (Arc<TableMap>, Arc<TableSchema>)>,
     /// Collation id → charset, loaded on first need for ids the built-in table does not know.
@@ -55,12 +47,19 @@ pub struct SchemaRegistry {
 impl SchemaRegistry {
     /// A registry that reads information_schema through its own connection.
     pub fn connected(connect: ConnectOptions) -> Self {
-        Self { connect: Some(connect), conn: None, info: HashMap::new(), tables: HashMap::new(), collations: None }
+        Self { connect: Some(connect), ..Self::offline() }
     }
 
     /// A registry with only what TABLE_MAP events say (for binlog files).
     pub fn offline() -> Self {
-        Self { connect: None, conn: None, info: HashMap::new(), tables: HashMap::new(), collations: None }
+        Self {
+            connect: None,
+            conn: None,
+            info: HashMap::new(),
+            history: SchemaHistory::default(),
+            tables: HashMap::new(),
+            collations: None,
+        }
     }
 
     /// The schema for the table a TABLE_MAP describes.
@@ -72,14 +71,30 @@ impl SchemaRegistry {
         {
             return Ok(Arc::clone(schema));
         }
-        let info = self.info_table(&name).await?;
-        let schema = Arc::new(self.build(map, info.as_deref()).await?);
+        let current = self.info_table(&name).await?;
+        if !self.history.is_tracked(&name)
+            && let Some(current) = &current
+        {
+            self.history.track(name.clone(), (**current).clone());
+        }
+        let tracked = self.history.get(&name).cloned();
+        let schema = Arc::new(self.build(map, tracked.as_ref(), current.as_deref()).await?);
         self.tables.insert(name, (Arc::clone(map), Arc::clone(&schema)));
         Ok(schema)
     }
 
+    /// Apply a DDL statement: the schema history follows it, cached lookups it may have changed
+    /// are dropped. A DDL on a tracked table that cannot be applied is an error.
+    pub fn apply_ddl(&mut self, statement: &Statement, sql: &str, default_schema: &str) -> Result<(), SchemaError> {
+        self.invalidate(statement);
+        if matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
+            self.history.apply(sql, default_schema)?;
+        }
+        Ok(())
+    }
+
     /// Forget what a DDL statement may have changed.
-    pub fn invalidate(&mut self, statement: &Statement) {
+    fn invalidate(&mut self, statement: &Statement) {
         match statement {
             Statement::TableDdl { tables, .. } => {
                 for name in tables {
@@ -115,7 +130,7 @@ impl SchemaRegistry {
         }
     }
 
-    async fn info_table(&mut self, name: &QualifiedName) -> Result<Option<Arc<InfoTable>>, SchemaError> {
+    async fn info_table(&mut self, name: &QualifiedName) -> Result<Option<Arc<TableDef>>, SchemaError> {
         if let Some(cached) = self.info.get(name) {
             return Ok(cached.clone());
         }
@@ -137,11 +152,12 @@ impl SchemaRegistry {
             .await?
             .unwrap_or_default();
         let table = (!columns.rows.is_empty()).then(|| {
-            Arc::new(InfoTable {
+            Arc::new(TableDef {
+                charset: None,
                 columns: columns
                     .rows
                     .iter()
-                    .map(|r| InfoColumn {
+                    .map(|r| ColumnDef {
                         name: r.text(0).unwrap_or_default(),
                         column_type: r.text(1).unwrap_or_default(),
                         data_type: r.text(2).unwrap_or_default(),
@@ -172,7 +188,13 @@ impl SchemaRegistry {
         Ok(self.collations.as_ref().and_then(|m| m.get(&id).copied()).unwrap_or(charset))
     }
 
-    async fn build(&mut self, map: &TableMap, info: Option<&InfoTable>) -> Result<TableSchema, SchemaError> {
+    /// `info` is the table as of this event (the history), `current` information_schema now.
+    async fn build(
+        &mut self,
+        map: &TableMap,
+        info: Option<&TableDef>,
+        current: Option<&TableDef>,
+    ) -> Result<TableSchema, SchemaError> {
         let full_name = format!("{}.{}", map.schema, map.table);
         let mismatch = |problem: String| SchemaError::Mismatch { table: full_name.clone(), problem };
         let mut codecs = map.codecs();
@@ -200,7 +222,7 @@ impl SchemaRegistry {
                     )));
                 }
                 for (i, (codec, column)) in codecs.iter_mut().zip(&info.columns).enumerate() {
-                    if !data_type_matches(&column.data_type, codec) {
+                    if !is_hidden(column) && !data_type_matches(&column.data_type, codec) {
                         return Err(mismatch(format!(
                             "column {} ({}) is {} in information_schema but {} in the binlog: the table changed \
                              after this event was written; set binlog_row_metadata=FULL on the server",
@@ -237,10 +259,13 @@ impl SchemaRegistry {
             .enumerate()
             .map(|(i, name)| {
                 let codec = &codecs[i];
-                let declared = info
-                    .and_then(|info| info.columns.iter().find(|c| &c.name == name))
-                    .filter(|c| data_type_matches(&c.data_type, codec))
-                    .map(|c| c.column_type.clone());
+                let same_column = |table: Option<&TableDef>| {
+                    table
+                        .and_then(|t| t.columns.iter().find(|c| &c.name == name))
+                        .filter(|c| data_type_matches(&c.data_type, codec))
+                        .map(|c| c.column_type.clone())
+                };
+                let declared = same_column(current).or_else(|| same_column(info));
                 Column {
                     name: name.clone(),
                     mysql_type: declared.unwrap_or_else(|| derived_mysql_type(codec)),
@@ -259,7 +284,7 @@ fn positions(names: &[String], key: &[String]) -> Vec<usize> {
     key.iter().filter_map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
 }
 
-fn fill_from_info(codec: &mut crate::binlog::ColumnCodec, column: &InfoColumn) {
+fn fill_from_info(codec: &mut crate::binlog::ColumnCodec, column: &ColumnDef) {
     let declared = column.column_type.to_ascii_lowercase();
     codec.unsigned = declared.contains("unsigned");
     let real = codec.real_type();

@@ -1,0 +1,964 @@
+//! Schema history: table definitions kept in step with the binlog by applying its DDL, so rows
+//! written before a DDL are decoded with the columns of their time (`binlog_row_metadata=MINIMAL`
+//! carries no names, signedness, charsets or ENUM labels).
+//!
+//! A [`TableDef`] has the shape information_schema gives (name, `COLUMN_TYPE`, `DATA_TYPE`,
+//! charset per column, primary key). Tables enter the history from CREATE TABLE in the binlog or,
+//! the first time a table is seen, from information_schema; every later DDL naming them is applied
+//! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER,
+//! primary key changes, RENAME TO, CONVERT TO CHARACTER SET), DROP, RENAME (multi-table),
+//! TRUNCATE, DROP DATABASE.
+//!
+//! # Invariants
+//! - A DDL on a tracked table that cannot be parsed is an error naming the statement: decoding on
+//!   with a stale definition could put values under the wrong names.
+//! - A DDL on an untracked table changes nothing (logged at debug).
+//! - `CREATE TABLE … SELECT` without a column list, whose columns cannot be known from the
+//!   statement, makes the table untracked (information_schema describes it next time).
+
+use std::collections::HashMap;
+
+use super::ddl::QualifiedName;
+
+/// A table as information_schema describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub columns: Vec<ColumnDef>,
+    /// Primary key column names in key order.
+    pub primary_key: Vec<String>,
+    /// The table's default character set, when a DDL said it (new columns inherit it).
+    pub charset: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    /// Like `COLUMN_TYPE`: `varchar(20)`, `int unsigned`, `enum('a','b')`.
+    pub column_type: String,
+    /// Like `DATA_TYPE`: `varchar`, `int`, `enum`.
+    pub data_type: String,
+    /// Character set of character columns (`None` for binary and non-character columns).
+    pub charset: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot apply DDL to tracked table {table}: {problem}. Statement: {sql}")]
+pub struct HistoryError {
+    pub table: String,
+    pub problem: String,
+    pub sql: String,
+}
+
+/// Tracked tables by name.
+#[derive(Debug, Default, Clone)]
+pub struct SchemaHistory {
+    tables: HashMap<QualifiedName, TableDef>,
+    /// Default character set of each schema, as far as CREATE/ALTER DATABASE said.
+    schema_charsets: HashMap<String, String>,
+}
+
+impl SchemaHistory {
+    pub fn get(&self, name: &QualifiedName) -> Option<&TableDef> {
+        self.tables.get(name)
+    }
+
+    /// Start tracking a table as information_schema describes it now.
+    pub fn track(&mut self, name: QualifiedName, table: TableDef) {
+        self.tables.insert(name, table);
+    }
+
+    pub fn is_tracked(&self, name: &QualifiedName) -> bool {
+        self.tables.contains_key(name)
+    }
+
+    /// Apply one statement of a QUERY event; `default_schema` is the event's schema.
+    pub fn apply(&mut self, sql: &str, default_schema: &str) -> Result<(), HistoryError> {
+        let tokens = lex(sql);
+        let mut p = Parser { tokens: &tokens, at: 0, default_schema };
+        let result = self.statement(&mut p);
+        result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
+    }
+
+    fn statement(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+        match p.word().as_str() {
+            "CREATE" => {
+                p.skip_words(&["OR", "REPLACE", "ONLINE", "OFFLINE"]);
+                if p.eat_word("TEMPORARY") {
+                    return Ok(()); // not logged in row format, never holds captured rows
+                }
+                match p.word().as_str() {
+                    "TABLE" => {
+                        let start = p.at;
+                        if let Err((table, problem)) = self.create_table(p) {
+                            // A table we did not know: untrack it rather than fail; it is looked up
+                            // in information_schema when its rows arrive.
+                            p.at = start;
+                            p.skip_if_not_exists();
+                            self.tables.remove(&p.name());
+                            tracing::debug!(%table, %problem, "CREATE TABLE not understood; table left untracked");
+                        }
+                        Ok(())
+                    }
+                    "DATABASE" | "SCHEMA" => {
+                        p.skip_if_not_exists();
+                        let schema = p.ident();
+                        if let Some(charset) = schema_charset(p) {
+                            self.schema_charsets.insert(schema, charset);
+                        }
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }
+            "ALTER" => {
+                p.skip_words(&["ONLINE", "OFFLINE", "IGNORE"]);
+                match p.word().as_str() {
+                    "TABLE" => self.alter_table(p),
+                    "DATABASE" | "SCHEMA" => {
+                        let schema = if p.peek_word().is_empty() || is_charset_word(&p.peek_word()) {
+                            p.default_schema.to_owned()
+                        } else {
+                            p.ident()
+                        };
+                        if let Some(charset) = schema_charset(p) {
+                            self.schema_charsets.insert(schema, charset);
+                        }
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }
+            "DROP" => {
+                p.skip_words(&["TEMPORARY", "ONLINE", "OFFLINE"]);
+                match p.word().as_str() {
+                    "TABLE" | "TABLES" => {
+                        p.skip_if_exists();
+                        loop {
+                            let name = p.name();
+                            self.tables.remove(&name);
+                            if !p.eat(",") {
+                                return Ok(());
+                            }
+                        }
+                    }
+                    "DATABASE" | "SCHEMA" => {
+                        p.skip_if_exists();
+                        let schema = p.ident();
+                        self.tables.retain(|n, _| n.schema != schema);
+                        self.schema_charsets.remove(&schema);
+                        Ok(())
+                    }
+                    _ => Ok(()),
+                }
+            }
+            "RENAME" => {
+                if !p.eat_word("TABLE") && !p.eat_word("TABLES") {
+                    return Ok(());
+                }
+                loop {
+                    let from = p.name();
+                    p.expect_word("TO").map_err(|e| (from.to_string(), e))?;
+                    let to = p.name();
+                    if let Some(def) = self.tables.remove(&from) {
+                        self.tables.insert(to, def);
+                    }
+                    if !p.eat(",") {
+                        return Ok(());
+                    }
+                }
+            }
+            // TRUNCATE keeps the definition; everything else does not change columns.
+            _ => Ok(()),
+        }
+    }
+
+    fn create_table(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+        let if_not_exists = p.skip_if_not_exists();
+        let name = p.name();
+        if if_not_exists && self.tables.contains_key(&name) {
+            return Ok(());
+        }
+        let table = name.to_string();
+        let like = |this: &mut Self, p: &mut Parser<'_>| {
+            let source = p.name();
+            match this.tables.get(&source).cloned() {
+                Some(def) => this.tables.insert(name.clone(), def),
+                None => this.tables.remove(&name),
+            };
+        };
+        if p.eat_word("LIKE") {
+            like(self, p);
+            return Ok(());
+        }
+        if !p.eat("(") {
+            // CREATE TABLE t SELECT …: the columns come from the query.
+            self.tables.remove(&name);
+            return Ok(());
+        }
+        if p.eat_word("LIKE") {
+            like(self, p);
+            return Ok(());
+        }
+        let items = p.until_close().map_err(|e| (table.clone(), e))?;
+        let options = &p.tokens[p.at..];
+        let table_charset = table_charset_option(options)
+            .or_else(|| self.schema_charsets.get(&name.schema).cloned())
+            .unwrap_or_else(|| "utf8mb4".to_owned());
+        let mut def = TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: Some(table_charset.clone()) };
+        for item in split_top_level(items) {
+            table_item(&mut def, item, &table_charset).map_err(|e| (table.clone(), e))?;
+        }
+        if def.columns.is_empty() {
+            return Err((table, "no column definitions found".into()));
+        }
+        // CREATE TABLE t (extra columns) SELECT …: the query adds columns we cannot know.
+        if options.iter().any(|t| t.is_word("SELECT")) {
+            self.tables.remove(&name);
+            return Ok(());
+        }
+        self.tables.insert(name, def);
+        Ok(())
+    }
+
+    fn alter_table(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+        p.skip_if_exists();
+        let mut name = p.name();
+        let old_name = name.clone();
+        let Some(mut def) = self.tables.get(&name).cloned() else {
+            tracing::debug!(table = %name, "DDL on a table the schema history does not track");
+            return Ok(());
+        };
+        let table = name.to_string();
+        let fail = |e: String| (table.clone(), e);
+        let rest = &p.tokens[p.at..];
+        for spec in split_top_level(rest) {
+            let table_charset = def.charset.clone().unwrap_or_else(|| "utf8mb4".to_owned());
+            let mut s = Parser { tokens: spec, at: 0, default_schema: p.default_schema };
+            match s.word().as_str() {
+                "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
+                    if let Some(charset) = table_charset_option(spec) {
+                        def.charset = Some(charset);
+                    }
+                }
+                "ADD" => {
+                    if s.eat_word("COLUMN") {
+                        s.skip_if_not_exists();
+                    }
+                    if s.eat("(") {
+                        let items = s.until_close().map_err(fail)?;
+                        for item in split_top_level(items) {
+                            table_item(&mut def, item, &table_charset).map_err(fail)?;
+                        }
+                    } else {
+                        s.skip_if_not_exists();
+                        let item = &spec[s.at..];
+                        let (body, position) = split_position(item);
+                        let before = def.columns.len();
+                        table_item(&mut def, body, &table_charset).map_err(fail)?;
+                        if def.columns.len() > before {
+                            let column = def.columns.pop().expect("just added");
+                            insert_at(&mut def, column, position).map_err(fail)?;
+                        }
+                    }
+                }
+                "DROP" => {
+                    if s.eat_word("PRIMARY") {
+                        def.primary_key.clear();
+                        continue;
+                    }
+                    if matches!(s.peek_word().as_str(), "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION")
+                    {
+                        continue;
+                    }
+                    s.eat_word("COLUMN");
+                    let if_exists = s.skip_if_exists();
+                    let column = s.ident();
+                    match position_of(&def, &column) {
+                        Some(i) => {
+                            def.columns.remove(i);
+                            def.primary_key.retain(|k| !k.eq_ignore_ascii_case(&column));
+                        }
+                        None if if_exists => {}
+                        None => return Err(fail(format!("DROP COLUMN {column}: no such column"))),
+                    }
+                }
+                "MODIFY" => {
+                    s.eat_word("COLUMN");
+                    let if_exists = s.skip_if_exists();
+                    let (body, position) = split_position(&spec[s.at..]);
+                    let column = column_def(body, &table_charset).map_err(fail)?;
+                    replace_column(&mut def, &column.name.clone(), column, position, if_exists).map_err(fail)?;
+                }
+                "CHANGE" => {
+                    s.eat_word("COLUMN");
+                    let if_exists = s.skip_if_exists();
+                    let old = s.ident();
+                    let (body, position) = split_position(&spec[s.at..]);
+                    let column = column_def(body, &table_charset).map_err(fail)?;
+                    let new_name = column.name.clone();
+                    replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
+                    for key in &mut def.primary_key {
+                        if key.eq_ignore_ascii_case(&old) {
+                            key.clone_from(&new_name);
+                        }
+                    }
+                }
+                "RENAME" => {
+                    if s.eat_word("COLUMN") {
+                        let old = s.ident();
+                        s.expect_word("TO").map_err(fail)?;
+                        let new = s.ident();
+                        let i = position_of(&def, &old).ok_or_else(|| fail(format!("RENAME COLUMN {old}: no such column")))?;
+                        def.columns[i].name.clone_from(&new);
+                        for key in &mut def.primary_key {
+                            if key.eq_ignore_ascii_case(&old) {
+                                key.clone_from(&new);
+                            }
+                        }
+                    } else if matches!(s.peek_word().as_str(), "INDEX" | "KEY") {
+                    } else {
+                        s.skip_words(&["TO", "AS"]);
+                        name = s.name();
+                    }
+                }
+                "CONVERT" => {
+                    s.expect_word("TO").map_err(fail)?;
+                    let charset = table_charset_option(&spec[s.at..])
+                        .ok_or_else(|| fail("CONVERT TO without a character set".into()))?;
+                    def.charset = Some(charset.clone());
+                    for column in &mut def.columns {
+                        if column.charset.is_some() {
+                            column.charset = Some(charset.clone());
+                        }
+                    }
+                }
+                // Indexes, constraints, table options, partitioning, ALGORITHM/LOCK, ALTER COLUMN
+                // SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the columns stay as they are.
+                _ => {}
+            }
+        }
+        self.tables.remove(&old_name);
+        self.tables.insert(name, def);
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// Where ALTER puts a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Position {
+    Keep,
+    First,
+    After(String),
+}
+
+/// Split a trailing `FIRST` / `AFTER col` off a column definition.
+fn split_position(tokens: &[Token]) -> (&[Token], Position) {
+    let n = tokens.len();
+    if n >= 1 && tokens[n - 1].is_word("FIRST") {
+        return (&tokens[..n - 1], Position::First);
+    }
+    if n >= 2 && tokens[n - 2].is_word("AFTER") {
+        return (&tokens[..n - 2], Position::After(tokens[n - 1].text.clone()));
+    }
+    (tokens, Position::Keep)
+}
+
+fn position_of(def: &TableDef, name: &str) -> Option<usize> {
+    def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+}
+
+fn insert_at(def: &mut TableDef, column: ColumnDef, position: Position) -> Result<(), String> {
+    let at = match position {
+        Position::Keep => def.columns.len(),
+        Position::First => 0,
+        Position::After(after) => position_of(def, &after).ok_or(format!("AFTER {after}: no such column"))? + 1,
+    };
+    def.columns.insert(at, column);
+    Ok(())
+}
+
+fn replace_column(
+    def: &mut TableDef,
+    old: &str,
+    column: ColumnDef,
+    position: Position,
+    if_exists: bool,
+) -> Result<(), String> {
+    let Some(i) = position_of(def, old) else {
+        return if if_exists { Ok(()) } else { Err(format!("column {old}: no such column")) };
+    };
+    if position == Position::Keep {
+        def.columns[i] = column;
+        return Ok(());
+    }
+    def.columns.remove(i);
+    insert_at(def, column, position)
+}
+
+/// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (only the primary
+/// key matters).
+fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result<(), String> {
+    let Some(first) = item.first() else { return Ok(()) };
+    let mut p = Parser { tokens: item, at: 0, default_schema: "" };
+    if !first.quoted {
+        match first.upper().as_str() {
+            "CONSTRAINT" => {
+                p.word();
+                if !["PRIMARY", "UNIQUE", "FOREIGN", "CHECK"].iter().any(|w| p.peek().is_some_and(|t| t.is_word(w))) {
+                    p.ident();
+                }
+                if p.eat_word("PRIMARY") {
+                    def.primary_key = key_columns(&mut p)?;
+                }
+                return Ok(());
+            }
+            "PRIMARY" => {
+                p.word();
+                def.primary_key = key_columns(&mut p)?;
+                return Ok(());
+            }
+            "KEY" | "INDEX" | "UNIQUE" => {
+                functional_key_parts(def, &mut p)?;
+                return Ok(());
+            }
+            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PERIOD" | "VECTOR" => return Ok(()),
+            _ => {}
+        }
+    }
+    let column = column_def(item, table_charset)?;
+    if item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY")) {
+        def.primary_key = vec![column.name.clone()];
+    }
+    def.columns.push(column);
+    Ok(())
+}
+
+/// MySQL 8.0.13+ functional key parts (`INDEX i ((a + 1))`) are stored as hidden generated columns
+/// appended to the table, named `!hidden!<index>!<part>!0`; row events carry them.
+fn functional_key_parts(def: &mut TableDef, p: &mut Parser<'_>) -> Result<(), String> {
+    p.skip_words(&["UNIQUE", "INDEX", "KEY"]);
+    let index = if p.peek_is("(") { "functional_index".to_owned() } else { p.ident() };
+    while !p.eat("(") {
+        if p.at >= p.tokens.len() {
+            return Ok(());
+        }
+        p.at += 1;
+    }
+    let parts = p.until_close()?;
+    for (n, part) in split_top_level(parts).enumerate() {
+        if part.first().is_some_and(|t| t.punct() && t.text == "(") {
+            def.columns.push(ColumnDef {
+                name: format!("!hidden!{index}!{n}!0"),
+                column_type: String::new(),
+                data_type: String::new(),
+                charset: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Hidden columns (functional index parts) have no declared type to check.
+pub fn is_hidden(column: &ColumnDef) -> bool {
+    column.name.starts_with("!hidden!")
+}
+
+/// `KEY [name] [USING …] (a, b(10), c DESC)`: the column names.
+fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
+    p.eat_word("KEY");
+    while !p.eat("(") {
+        if p.at >= p.tokens.len() {
+            return Err("primary key without a column list".into());
+        }
+        p.at += 1;
+    }
+    let inside = p.until_close()?;
+    Ok(split_top_level(inside).filter_map(|part| part.first().map(|t| t.text.clone())).collect())
+}
+
+/// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
+fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String> {
+    let mut p = Parser { tokens, at: 0, default_schema: "" };
+    let name = p.ident();
+    if name.is_empty() {
+        return Err("column definition without a name".into());
+    }
+    let mut type_name = p.word().to_ascii_lowercase();
+    match type_name.as_str() {
+        "double" if p.eat_word("PRECISION") => {}
+        "national" => type_name = p.word().to_ascii_lowercase(),
+        "character" | "char" if p.eat_word("VARYING") => type_name = "varchar".into(),
+        "long" => {
+            type_name = if p.eat_word("VARBINARY") {
+                "mediumblob".into()
+            } else {
+                p.eat_word("VARCHAR");
+                "mediumtext".into()
+            }
+        }
+        "" => return Err(format!("column {name} has no type")),
+        _ => {}
+    }
+    let args = if p.peek_is("(") {
+        p.eat("(");
+        let inside = p.until_close()?;
+        Some(render_tokens(inside))
+    } else {
+        None
+    };
+    let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
+    let (mut unsigned, mut zerofill, mut charset) = (data_type == "serial", false, None);
+    let mut rest = Parser { tokens: &tokens[p.at..], at: 0, default_schema: "" };
+    while rest.at < rest.tokens.len() {
+        let t = &rest.tokens[rest.at];
+        rest.at += 1;
+        if t.quoted || t.string {
+            continue;
+        }
+        match t.upper().as_str() {
+            "UNSIGNED" => unsigned = true,
+            "ZEROFILL" => {
+                zerofill = true;
+                unsigned = true;
+            }
+            "CHARACTER" if rest.eat_word("SET") => charset = Some(rest.word().to_ascii_lowercase()),
+            "CHARSET" => charset = Some(rest.word().to_ascii_lowercase()),
+            "COLLATE" if charset.is_none() => {
+                let collation = rest.word().to_ascii_lowercase();
+                charset = Some(collation.split('_').next().unwrap_or_default().to_owned());
+            }
+            // DEFAULT 'x', COMMENT '…', AS (expr), ON UPDATE …: skip their arguments.
+            "(" => {
+                rest.until_close()?;
+            }
+            _ => {}
+        }
+    }
+    let data_type = if data_type == "serial" { "bigint" } else { data_type };
+    let mut column_type = data_type.to_owned();
+    if let Some(args) = &args {
+        column_type.push('(');
+        column_type.push_str(args);
+        column_type.push(')');
+    }
+    if unsigned && is_numeric(data_type) {
+        column_type.push_str(" unsigned");
+    }
+    if zerofill && is_numeric(data_type) {
+        column_type.push_str(" zerofill");
+    }
+    let charset = if is_character(data_type) {
+        let cs = charset.unwrap_or_else(|| table_charset.to_owned());
+        Some(if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
+    } else {
+        None
+    };
+    Ok(ColumnDef { name, column_type, data_type: data_type.to_owned(), charset })
+}
+
+/// information_schema's DATA_TYPE for a declared type name (aliases resolved).
+fn canonical_type(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "int" | "integer" | "int4" => "int",
+        "tinyint" | "bool" | "boolean" | "int1" => "tinyint",
+        "smallint" | "int2" => "smallint",
+        "mediumint" | "middleint" | "int3" => "mediumint",
+        "bigint" | "int8" => "bigint",
+        "serial" => "serial",
+        "float" | "float4" => "float",
+        "double" | "real" | "float8" => "double",
+        "decimal" | "dec" | "numeric" | "fixed" | "number" => "decimal",
+        "bit" => "bit",
+        "char" | "character" | "nchar" => "char",
+        "varchar" | "nvarchar" | "varchar2" | "varcharacter" => "varchar",
+        "binary" => "binary",
+        "varbinary" => "varbinary",
+        "tinytext" => "tinytext",
+        "text" => "text",
+        "mediumtext" => "mediumtext",
+        "longtext" => "longtext",
+        "tinyblob" => "tinyblob",
+        "blob" => "blob",
+        "mediumblob" => "mediumblob",
+        "longblob" => "longblob",
+        "json" => "json",
+        "date" => "date",
+        "time" => "time",
+        "datetime" => "datetime",
+        "timestamp" => "timestamp",
+        "year" => "year",
+        "enum" => "enum",
+        "set" => "set",
+        "geometry" => "geometry",
+        "point" => "point",
+        "linestring" => "linestring",
+        "polygon" => "polygon",
+        "multipoint" => "multipoint",
+        "multilinestring" => "multilinestring",
+        "multipolygon" => "multipolygon",
+        "geometrycollection" | "geomcollection" => "geometrycollection",
+        "vector" => "vector",
+        "uuid" => "uuid",
+        "inet4" => "inet4",
+        "inet6" => "inet6",
+        _ => return None,
+    })
+}
+
+fn is_numeric(data_type: &str) -> bool {
+    matches!(data_type, "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "float" | "double" | "decimal")
+}
+
+fn is_character(data_type: &str) -> bool {
+    matches!(
+        data_type,
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" | "json"
+    )
+}
+
+fn is_charset_word(word: &str) -> bool {
+    matches!(word, "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE")
+}
+
+/// `[DEFAULT] CHARACTER SET [=] x` / `CHARSET x` / `COLLATE x` among table or schema options.
+fn table_charset_option(tokens: &[Token]) -> Option<String> {
+    let mut found = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i];
+        let skip_eq = |j: usize| if tokens.get(j).is_some_and(|t| t.text == "=") { j + 1 } else { j };
+        if t.is_word("CHARSET") || (t.is_word("CHARACTER") && tokens.get(i + 1).is_some_and(|n| n.is_word("SET"))) {
+            let j = skip_eq(if t.is_word("CHARSET") { i + 1 } else { i + 2 });
+            if let Some(v) = tokens.get(j) {
+                found = Some(v.text.to_ascii_lowercase());
+            }
+            i = j + 1;
+            continue;
+        }
+        if t.is_word("COLLATE") && found.is_none() {
+            let j = skip_eq(i + 1);
+            if let Some(v) = tokens.get(j) {
+                found = Some(v.text.to_ascii_lowercase().split('_').next().unwrap_or_default().to_owned());
+            }
+            i = j + 1;
+            continue;
+        }
+        i += 1;
+    }
+    found.map(|cs| if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
+}
+
+fn schema_charset(p: &mut Parser<'_>) -> Option<String> {
+    table_charset_option(&p.tokens[p.at..])
+}
+
+/// Tokens back to text: `10,2` or `'a','b'` (strings re-quoted).
+fn render_tokens(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for t in tokens {
+        if t.string {
+            out.push('\'');
+            out.push_str(&t.text.replace('\'', "''"));
+            out.push('\'');
+        } else {
+            out.push_str(&t.text.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Top-level comma-separated parts (parentheses nest).
+fn split_top_level(tokens: &[Token]) -> impl Iterator<Item = &[Token]> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, t) in tokens.iter().enumerate() {
+        if t.punct() {
+            match t.text.as_str() {
+                "(" => depth += 1,
+                ")" => depth = depth.saturating_sub(1),
+                "," if depth == 0 => {
+                    parts.push(&tokens[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts.into_iter().filter(|p| !p.is_empty())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    /// A `backquoted` or "double-quoted" identifier.
+    quoted: bool,
+    /// A 'string' literal.
+    string: bool,
+}
+
+impl Token {
+    fn punct(&self) -> bool {
+        !self.quoted && !self.string && self.text.len() == 1 && !self.text.chars().all(|c| c.is_alphanumeric() || c == '_')
+    }
+
+    fn is_word(&self, word: &str) -> bool {
+        !self.quoted && !self.string && self.text.eq_ignore_ascii_case(word)
+    }
+
+    fn upper(&self) -> String {
+        self.text.to_ascii_uppercase()
+    }
+}
+
+/// Split SQL into tokens: words, quoted identifiers, string literals, single punctuation
+/// characters. Comments are dropped; MySQL's executable comments (`/*!50100 … */`) are kept.
+fn lex(sql: &str) -> Vec<Token> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let word = |text: String| Token { text, quoted: false, string: false };
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            if chars.get(i + 2) == Some(&'!') {
+                i += 3;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            } else {
+                i += 2;
+                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+        } else if c == '*' && chars.get(i + 1) == Some(&'/') {
+            i += 2; // end of an executable comment
+        } else if c == '#' || (c == '-' && chars.get(i + 1) == Some(&'-')) {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '`' || c == '"' || c == '\'' {
+            let mut text = String::new();
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == c && chars.get(i + 1) == Some(&c) {
+                    text.push(c);
+                    i += 2;
+                } else if chars[i] == c {
+                    i += 1;
+                    break;
+                } else if chars[i] == '\\' && c != '`' && i + 1 < chars.len() {
+                    text.push(chars[i + 1]);
+                    i += 2;
+                } else {
+                    text.push(chars[i]);
+                    i += 1;
+                }
+            }
+            tokens.push(Token { text, quoted: c != '\'', string: c == '\'' });
+        } else if c.is_alphanumeric() || c == '_' || c == '$' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
+                i += 1;
+            }
+            tokens.push(word(chars[start..i].iter().collect()));
+        } else {
+            tokens.push(word(c.to_string()));
+            i += 1;
+        }
+    }
+    tokens
+}
+
+struct Parser<'t> {
+    tokens: &'t [Token],
+    at: usize,
+    default_schema: &'t str,
+}
+
+impl<'t> Parser<'t> {
+    fn peek(&self) -> Option<&'t Token> {
+        self.tokens.get(self.at)
+    }
+
+    /// The next bare word, upper-cased ("" if the next token is not one; it is not consumed then).
+    fn word(&mut self) -> String {
+        match self.peek() {
+            Some(t) if !t.quoted && !t.string && !t.punct() => {
+                self.at += 1;
+                t.upper()
+            }
+            _ => String::new(),
+        }
+    }
+
+    fn peek_word(&self) -> String {
+        match self.peek() {
+            Some(t) if !t.quoted && !t.string && !t.punct() => t.upper(),
+            _ => String::new(),
+        }
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if self.peek().is_some_and(|t| t.is_word(word)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<(), String> {
+        if self.eat_word(word) { Ok(()) } else { Err(format!("expected {word}")) }
+    }
+
+    fn skip_words(&mut self, words: &[&str]) {
+        while words.iter().any(|w| self.peek().is_some_and(|t| t.is_word(w))) {
+            self.at += 1;
+        }
+    }
+
+    fn peek_is(&self, punct: &str) -> bool {
+        self.peek().is_some_and(|t| t.punct() && t.text == punct)
+    }
+
+    fn eat(&mut self, punct: &str) -> bool {
+        if self.peek_is(punct) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn skip_if_exists(&mut self) -> bool {
+        if self.peek().is_some_and(|t| t.is_word("IF")) && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("EXISTS"))
+        {
+            self.at += 2;
+            return true;
+        }
+        false
+    }
+
+    fn skip_if_not_exists(&mut self) -> bool {
+        if self.peek().is_some_and(|t| t.is_word("IF"))
+            && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("NOT"))
+            && self.tokens.get(self.at + 2).is_some_and(|t| t.is_word("EXISTS"))
+        {
+            self.at += 3;
+            return true;
+        }
+        false
+    }
+
+    /// An identifier, quoted or bare ("" if none).
+    fn ident(&mut self) -> String {
+        match self.peek() {
+            Some(t) if !t.string && !t.punct() => {
+                self.at += 1;
+                t.text.clone()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// `schema.table` or `table` (in the default schema).
+    fn name(&mut self) -> QualifiedName {
+        let first = self.ident();
+        if self.eat(".") {
+            QualifiedName { schema: first, table: self.ident() }
+        } else {
+            QualifiedName { schema: self.default_schema.to_owned(), table: first }
+        }
+    }
+
+    /// The tokens up to the `)` matching an already consumed `(`; consumes that `)`.
+    fn until_close(&mut self) -> Result<&'t [Token], String> {
+        let start = self.at;
+        let mut depth = 1usize;
+        while let Some(t) = self.peek() {
+            self.at += 1;
+            if t.punct() {
+                match t.text.as_str() {
+                    "(" => depth += 1,
+                    ")" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(&self.tokens[start..self.at - 1]);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err("unbalanced parentheses".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(h: &SchemaHistory, table: &str) -> Vec<String> {
+        let def = h.get(&QualifiedName { schema: "db".into(), table: table.into() }).expect("tracked");
+        def.columns.iter().map(|c| format!("{} {}", c.name, c.column_type)).collect()
+    }
+
+    #[test]
+    fn create_alter_rename_drop() {
+        let mut h = SchemaHistory::default();
+        h.apply(
+            "CREATE TABLE `t` (id INT UNSIGNED NOT NULL AUTO_INCREMENT, name VARCHAR(20) CHARACTER SET latin1 \
+             DEFAULT 'a,b' COMMENT 'x(y', price DECIMAL(10,2), kind ENUM('a','it''s'), PRIMARY KEY (`id`), KEY k (name)) \
+             ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 /*!50100 PARTITION BY HASH (id) PARTITIONS 4 */",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(
+            names(&h, "t"),
+            ["id int unsigned", "name varchar(20)", "price decimal(10,2)", "kind enum('a','it''s')"]
+        );
+        let def = h.get(&QualifiedName { schema: "db".into(), table: "t".into() }).unwrap();
+        assert_eq!(def.primary_key, ["id"]);
+        assert_eq!(def.columns[1].charset.as_deref(), Some("latin1"));
+        assert_eq!(def.columns[3].charset.as_deref(), Some("utf8mb4"));
+
+        h.apply("ALTER TABLE db.t ADD COLUMN c1 BIGINT FIRST, ADD c2 TEXT AFTER name, DROP COLUMN price", "x").unwrap();
+        assert_eq!(names(&h, "t"), ["c1 bigint", "id int unsigned", "name varchar(20)", "c2 text", "kind enum('a','it''s')"]);
+        h.apply("ALTER TABLE t CHANGE COLUMN id ident BIGINT UNSIGNED, MODIFY name CHAR(5) AFTER kind", "db").unwrap();
+        assert_eq!(names(&h, "t"), ["c1 bigint", "ident bigint unsigned", "c2 text", "kind enum('a','it''s')", "name char(5)"]);
+        let def = h.get(&QualifiedName { schema: "db".into(), table: "t".into() }).unwrap();
+        assert_eq!(def.primary_key, ["ident"]);
+        h.apply("ALTER TABLE t RENAME COLUMN c1 TO first_one, RENAME TO t2", "db").unwrap();
+        assert!(!h.is_tracked(&QualifiedName { schema: "db".into(), table: "t".into() }));
+        assert_eq!(names(&h, "t2")[0], "first_one bigint");
+        h.apply("RENAME TABLE t2 TO t3, db.t3 TO t4", "db").unwrap();
+        assert!(h.is_tracked(&QualifiedName { schema: "db".into(), table: "t4".into() }));
+        h.apply("CREATE TABLE t5 LIKE t4", "db").unwrap();
+        assert_eq!(names(&h, "t5"), names(&h, "t4"));
+        h.apply("DROP TABLE IF EXISTS t4, t5", "db").unwrap();
+        assert!(!h.is_tracked(&QualifiedName { schema: "db".into(), table: "t5".into() }));
+    }
+
+    #[test]
+    fn unparseable_ddl_on_a_tracked_table_is_an_error() {
+        let mut h = SchemaHistory::default();
+        h.apply("CREATE TABLE t (a INT)", "db").unwrap();
+        let err = h.apply("ALTER TABLE t DROP COLUMN nope", "db").unwrap_err();
+        assert!(err.to_string().contains("ALTER TABLE t DROP COLUMN nope"), "{err}");
+        let err = h.apply("ALTER TABLE t ADD COLUMN b FROBNICATE(3)", "db").unwrap_err();
+        assert!(err.to_string().contains("unknown type"), "{err}");
+        // Untracked tables are not our business.
+        h.apply("ALTER TABLE other ADD COLUMN b FROBNICATE(3)", "db").unwrap();
+    }
+}
