@@ -67,6 +67,11 @@ impl SchemaHistory {
         self.tables.insert(name, table);
     }
 
+    /// Every tracked table.
+    pub fn tables(&self) -> impl Iterator<Item = (&QualifiedName, &TableDef)> {
+        self.tables.iter()
+    }
+
     pub fn is_tracked(&self, name: &QualifiedName) -> bool {
         self.tables.contains_key(name)
     }
@@ -241,23 +246,20 @@ impl SchemaHistory {
                     }
                 }
                 "ADD" => {
-                    if s.eat_word("COLUMN") {
-                        s.skip_if_not_exists();
-                    }
-                    if s.eat("(") {
-                        let items = s.until_close().map_err(fail)?;
-                        for item in split_top_level(items) {
-                            table_item(&mut def, item, &table_charset).map_err(fail)?;
-                        }
-                    } else {
-                        s.skip_if_not_exists();
-                        let item = &spec[s.at..];
+                    s.eat_word("COLUMN");
+                    let if_not_exists = s.skip_if_not_exists();
+                    let items = if s.eat("(") { s.until_close().map_err(fail)? } else { &spec[s.at..] };
+                    for item in split_top_level(items) {
                         let (body, position) = split_position(item);
-                        let before = def.columns.len();
-                        table_item(&mut def, body, &table_charset).map_err(fail)?;
-                        if def.columns.len() > before {
-                            let column = def.columns.pop().expect("just added");
-                            insert_at(&mut def, column, position).map_err(fail)?;
+                        let mut added = TableDef { columns: Vec::new(), ..def.clone() };
+                        table_item(&mut added, body, &table_charset).map_err(fail)?;
+                        def.primary_key = added.primary_key;
+                        for column in added.columns {
+                            match position_of(&def, &column.name) {
+                                Some(_) if if_not_exists => {}
+                                Some(_) => return Err(fail(format!("ADD COLUMN {}: the column exists", column.name))),
+                                None => insert_at(&mut def, column, position.clone()).map_err(fail)?,
+                            }
                         }
                     }
                 }
@@ -266,8 +268,10 @@ impl SchemaHistory {
                         def.primary_key.clear();
                         continue;
                     }
-                    if matches!(s.peek_word().as_str(), "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION")
-                    {
+                    if matches!(
+                        s.peek_word().as_str(),
+                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION"
+                    ) {
                         continue;
                     }
                     s.eat_word("COLUMN");
@@ -308,7 +312,8 @@ impl SchemaHistory {
                         let old = s.ident();
                         s.expect_word("TO").map_err(fail)?;
                         let new = s.ident();
-                        let i = position_of(&def, &old).ok_or_else(|| fail(format!("RENAME COLUMN {old}: no such column")))?;
+                        let i = position_of(&def, &old)
+                            .ok_or_else(|| fail(format!("RENAME COLUMN {old}: no such column")))?;
                         def.columns[i].name.clone_from(&new);
                         for key in &mut def.primary_key {
                             if key.eq_ignore_ascii_case(&old) {
@@ -427,7 +432,9 @@ fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result
                 functional_key_parts(def, &mut p)?;
                 return Ok(());
             }
-            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PERIOD" | "VECTOR" => return Ok(()),
+            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PERIOD" | "VECTOR" | "PARTITION" | "SYSTEM" => {
+                return Ok(());
+            }
             _ => {}
         }
     }
@@ -490,9 +497,14 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         return Err("column definition without a name".into());
     }
     let mut type_name = p.word().to_ascii_lowercase();
+    // NATIONAL CHAR/VARCHAR, NCHAR and NVARCHAR are utf8mb3.
+    let mut national = matches!(type_name.as_str(), "nchar" | "nvarchar");
     match type_name.as_str() {
         "double" if p.eat_word("PRECISION") => {}
-        "national" => type_name = p.word().to_ascii_lowercase(),
+        "national" => {
+            national = true;
+            type_name = p.word().to_ascii_lowercase();
+        }
         "character" | "char" if p.eat_word("VARYING") => type_name = "varchar".into(),
         "long" => {
             type_name = if p.eat_word("VARBINARY") {
@@ -554,7 +566,8 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         column_type.push_str(" zerofill");
     }
     let charset = if is_character(data_type) {
-        let cs = charset.unwrap_or_else(|| table_charset.to_owned());
+        let default = if national { "utf8mb3" } else { table_charset };
+        let cs = charset.unwrap_or_else(|| default.to_owned());
         Some(if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
     } else {
         None
@@ -616,10 +629,7 @@ fn is_numeric(data_type: &str) -> bool {
 }
 
 fn is_character(data_type: &str) -> bool {
-    matches!(
-        data_type,
-        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" | "json"
-    )
+    matches!(data_type, "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" | "json")
 }
 
 fn is_charset_word(word: &str) -> bool {
@@ -705,7 +715,10 @@ struct Token {
 
 impl Token {
     fn punct(&self) -> bool {
-        !self.quoted && !self.string && self.text.len() == 1 && !self.text.chars().all(|c| c.is_alphanumeric() || c == '_')
+        !self.quoted
+            && !self.string
+            && self.text.len() == 1
+            && !self.text.chars().all(|c| c.is_alphanumeric() || c == '_')
     }
 
     fn is_word(&self, word: &str) -> bool {
@@ -842,7 +855,8 @@ impl<'t> Parser<'t> {
     }
 
     fn skip_if_exists(&mut self) -> bool {
-        if self.peek().is_some_and(|t| t.is_word("IF")) && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("EXISTS"))
+        if self.peek().is_some_and(|t| t.is_word("IF"))
+            && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("EXISTS"))
         {
             self.at += 2;
             return true;
@@ -934,9 +948,15 @@ mod tests {
         assert_eq!(def.columns[3].charset.as_deref(), Some("utf8mb4"));
 
         h.apply("ALTER TABLE db.t ADD COLUMN c1 BIGINT FIRST, ADD c2 TEXT AFTER name, DROP COLUMN price", "x").unwrap();
-        assert_eq!(names(&h, "t"), ["c1 bigint", "id int unsigned", "name varchar(20)", "c2 text", "kind enum('a','it''s')"]);
+        assert_eq!(
+            names(&h, "t"),
+            ["c1 bigint", "id int unsigned", "name varchar(20)", "c2 text", "kind enum('a','it''s')"]
+        );
         h.apply("ALTER TABLE t CHANGE COLUMN id ident BIGINT UNSIGNED, MODIFY name CHAR(5) AFTER kind", "db").unwrap();
-        assert_eq!(names(&h, "t"), ["c1 bigint", "ident bigint unsigned", "c2 text", "kind enum('a','it''s')", "name char(5)"]);
+        assert_eq!(
+            names(&h, "t"),
+            ["c1 bigint", "ident bigint unsigned", "c2 text", "kind enum('a','it''s')", "name char(5)"]
+        );
         let def = h.get(&QualifiedName { schema: "db".into(), table: "t".into() }).unwrap();
         assert_eq!(def.primary_key, ["ident"]);
         h.apply("ALTER TABLE t RENAME COLUMN c1 TO first_one, RENAME TO t2", "db").unwrap();
