@@ -55,8 +55,14 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
             y => format!("{:04}", 1900 + u32::from(y)),
         },
         ColumnType::DATE => {
-            let v = r.u24()?;
-            format!("{:04}-{:02}-{:02}", v >> 9, (v >> 5) & 0x0f, v & 0x1f)
+            let v = u64::from(r.u24()?);
+            let mut out = String::with_capacity(10);
+            push_padded(&mut out, v >> 9, 4);
+            out.push('-');
+            push_padded(&mut out, (v >> 5) & 0x0f, 2);
+            out.push('-');
+            push_padded(&mut out, v & 0x1f, 2);
+            out
         }
         ColumnType::TIME => time_v1(r.uint_le(3)?),
         ColumnType::TIME2 => time_v2(r, fsp(meta)?)?,
@@ -149,12 +155,52 @@ fn fsp(meta: u16) -> Result<u8, DecodeError> {
 }
 
 fn int(raw: u64, bytes: u32, unsigned: bool) -> String {
+    let mut out = String::with_capacity(20);
     if unsigned {
-        raw.to_string()
+        push_padded(&mut out, raw, 1);
     } else {
         let shift = 64 - 8 * bytes;
-        (((raw << shift) as i64) >> shift).to_string()
+        let v = ((raw << shift) as i64) >> shift;
+        if v < 0 {
+            out.push('-');
+        }
+        push_padded(&mut out, v.unsigned_abs(), 1);
     }
+    out
+}
+
+/// `v` in decimal, zero-padded to at least `width` digits. Row decoding renders every integer and
+/// date part through here: `core::fmt` costs several times more per value.
+pub(crate) fn push_padded(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while v > 0 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let start = i.min(buf.len() - width.clamp(1, buf.len()));
+    out.extend(buf[start..].iter().map(|&b| char::from(b)));
+}
+
+/// `YYYY-MM-DD hh:mm:ss`.
+fn push_datetime(out: &mut String, date: [u64; 3], time: [u64; 3]) {
+    push_padded(out, date[0], 4);
+    out.push('-');
+    push_padded(out, date[1], 2);
+    out.push('-');
+    push_padded(out, date[2], 2);
+    out.push(' ');
+    push_time(out, time);
+}
+
+/// `hh:mm:ss` (hours may have more digits).
+fn push_time(out: &mut String, time: [u64; 3]) {
+    push_padded(out, time[0], 2);
+    out.push(':');
+    push_padded(out, time[1], 2);
+    out.push(':');
+    push_padded(out, time[2], 2);
 }
 
 /// MySQL 9 VECTOR: little-endian f32s, rendered as `VECTOR_TO_STRING` does:
@@ -235,9 +281,9 @@ fn fraction_micros(r: &mut ByteReader<'_>, fsp: u8) -> Result<u32, DecodeError> 
 /// `.ffffff` cut to `fsp` digits (nothing when fsp = 0).
 fn push_fraction(out: &mut String, micros: u32, fsp: u8) {
     if fsp > 0 {
-        let digits = format!("{micros:06}");
+        let fsp = u32::from(fsp.min(6));
         out.push('.');
-        out.push_str(&digits[..usize::from(fsp)]);
+        push_padded(out, u64::from(micros / 10u32.pow(6 - fsp)), fsp as usize);
     }
 }
 
@@ -273,8 +319,7 @@ fn time_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     if packed < 0 {
         out.push('-');
     }
-    write!(out, "{:02}:{:02}:{:02}", (hms >> 12) & 0x3ff, (hms >> 6) & 0x3f, hms & 0x3f)
-        .expect("writing to a String cannot fail");
+    push_time(&mut out, [(hms >> 12) & 0x3ff, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
     Ok(out)
 }
@@ -300,17 +345,7 @@ fn datetime_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     let ym = ymd >> 5;
     let hms = int_part & 0x1_ffff;
     let mut out = String::with_capacity(26);
-    write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        ym / 13,
-        ym % 13,
-        ymd & 0x1f,
-        hms >> 12,
-        (hms >> 6) & 0x3f,
-        hms & 0x3f
-    )
-    .expect("writing to a String cannot fail");
+    push_datetime(&mut out, [ym / 13, ym % 13, ymd & 0x1f], [hms >> 12, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
     Ok(out)
 }
@@ -323,17 +358,12 @@ fn timestamp(seconds: u64, micros: u32, fsp: u8, opts: &RenderOptions) -> Result
         let instant = jiff::Timestamp::from_second(seconds as i64)
             .map_err(|e| DecodeError::Malformed(format!("TIMESTAMP {seconds}: {e}")))?;
         let civil = opts.time_zone.to_datetime(instant);
-        write!(
-            out,
-            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-            civil.year(),
-            civil.month(),
-            civil.day(),
-            civil.hour(),
-            civil.minute(),
-            civil.second()
-        )
-        .expect("writing to a String cannot fail");
+        let part = |v: i8| v.unsigned_abs().into();
+        push_datetime(
+            &mut out,
+            [civil.year().unsigned_abs().into(), part(civil.month()), part(civil.day())],
+            [part(civil.hour()), part(civil.minute()), part(civil.second())],
+        );
     }
     push_fraction(&mut out, micros, fsp);
     Ok(out)
