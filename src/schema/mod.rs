@@ -6,12 +6,14 @@
 //!   ENUM/SET labels and the primary key: that is the schema *at the event's position*;
 //! - the declared type text (`mysqlType`, e.g. `varchar(20)`) comes from information_schema when it
 //!   still describes the same column, else it is derived from the binlog type;
-//! - without full metadata, information_schema supplies everything, and the registry checks that it
-//!   still matches the event's column types — a mismatch is an error, never a guess.
+//! - without full metadata, the [`history::SchemaHistory`] supplies everything as of the event (seeded
+//!   from information_schema or CREATE TABLE, then following the binlog's DDL), and the registry
+//!   checks that it matches the event's column types — a mismatch is an error, never a guess.
 //!
 //! # Invariants
 //! - A schema's column count always equals its TABLE_MAP's; rows are decoded only against it.
-//! - DDL in the binlog invalidates the cached information_schema rows of the tables it names.
+//! - DDL in the binlog is applied to the history and drops the cached information_schema rows of
+//!   the tables it names.
 
 pub mod ddl;
 pub mod history;
