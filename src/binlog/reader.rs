@@ -88,14 +88,18 @@ impl<'a> ByteReader<'a> {
 
     /// An unsigned little-endian integer of `n` (at most 8) bytes.
     pub fn uint_le(&mut self, n: usize) -> Result<u64, DecodeError> {
-        debug_assert!(n <= 8);
+        if n > 8 {
+            return Err(DecodeError::Malformed(format!("a {n}-byte integer at byte {} (at most 8)", self.offset())));
+        }
         let bytes = self.take(n)?;
         Ok(bytes.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
     /// An unsigned big-endian integer of `n` (at most 8) bytes.
     pub fn uint_be(&mut self, n: usize) -> Result<u64, DecodeError> {
-        debug_assert!(n <= 8);
+        if n > 8 {
+            return Err(DecodeError::Malformed(format!("a {n}-byte integer at byte {} (at most 8)", self.offset())));
+        }
         let bytes = self.take(n)?;
         Ok(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
@@ -149,6 +153,12 @@ mod tests {
         assert_eq!(r.uint_be(3).unwrap(), 0x030405);
         assert_eq!(r.remaining(), 1);
         assert_eq!(r.offset(), 5);
+    }
+
+    #[test]
+    fn integers_wider_than_8_bytes_are_errors() {
+        assert!(ByteReader::new(&[0; 16]).uint_le(9).is_err());
+        assert!(ByteReader::new(&[0; 16]).uint_be(12).is_err());
     }
 
     #[test]
