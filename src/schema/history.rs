@@ -107,9 +107,7 @@ impl SchemaHistory {
                     "DATABASE" | "SCHEMA" => {
                         p.skip_if_not_exists();
                         let schema = p.ident();
-                        if let Some(charset) = schema_charset(p) {
-                            self.schema_charsets.insert(schema, charset);
-                        }
+                        self.database_options(p, schema);
                         Ok(())
                     }
                     _ => Ok(()),
@@ -120,14 +118,10 @@ impl SchemaHistory {
                 match p.word().as_str() {
                     "TABLE" => self.alter_table(p),
                     "DATABASE" | "SCHEMA" => {
-                        let schema = if p.peek_word().is_empty() || is_charset_word(&p.peek_word()) {
-                            p.default_schema.to_owned()
-                        } else {
-                            p.ident()
-                        };
-                        if let Some(charset) = schema_charset(p) {
-                            self.schema_charsets.insert(schema, charset);
-                        }
+                        // The name is optional: `ALTER DATABASE CHARACTER SET x` alters the default.
+                        let unnamed = p.peek().is_none_or(|t| !t.quoted && is_charset_word(&t.upper()));
+                        let schema = if unnamed { p.default_schema.to_owned() } else { p.ident() };
+                        self.database_options(p, schema);
                         Ok(())
                     }
                     _ => Ok(()),
@@ -174,6 +168,13 @@ impl SchemaHistory {
             }
             // TRUNCATE keeps the definition; everything else does not change columns.
             _ => Ok(()),
+        }
+    }
+
+    /// CREATE/ALTER DATABASE options: remember the default character set new tables inherit.
+    fn database_options(&mut self, p: &Parser<'_>, schema: String) {
+        if let Some(charset) = table_charset_option(&p.tokens[p.at..]) {
+            self.schema_charsets.insert(schema, charset);
         }
     }
 
@@ -345,12 +346,6 @@ impl SchemaHistory {
         self.tables.remove(&old_name);
         self.tables.insert(name, def);
         Ok(())
-    }
-}
-
-impl std::fmt::Display for QualifiedName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.schema, self.table)
     }
 }
 
@@ -664,10 +659,6 @@ fn table_charset_option(tokens: &[Token]) -> Option<String> {
     found.map(|cs| if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
 }
 
-fn schema_charset(p: &mut Parser<'_>) -> Option<String> {
-    table_charset_option(&p.tokens[p.at..])
-}
-
 /// Tokens back to text: `10,2` or `'a','b'` (strings re-quoted).
 fn render_tokens(tokens: &[Token]) -> String {
     let mut out = String::new();
@@ -968,6 +959,21 @@ mod tests {
         assert_eq!(names(&h, "t5"), names(&h, "t4"));
         h.apply("DROP TABLE IF EXISTS t4, t5", "db").unwrap();
         assert!(!h.is_tracked(&QualifiedName { schema: "db".into(), table: "t5".into() }));
+    }
+
+    #[test]
+    fn database_default_charset_reaches_new_tables() {
+        let mut h = SchemaHistory::default();
+        h.apply("CREATE DATABASE `db` CHARACTER SET latin1", "x").unwrap();
+        h.apply("CREATE TABLE t (a VARCHAR(3))", "db").unwrap();
+        h.apply("ALTER DATABASE `db` CHARACTER SET gbk", "x").unwrap();
+        h.apply("CREATE TABLE u (a VARCHAR(3))", "db").unwrap();
+        h.apply("ALTER DATABASE CHARACTER SET utf8", "db").unwrap();
+        h.apply("CREATE TABLE v (a VARCHAR(3))", "db").unwrap();
+        let charset = |t: &str| {
+            h.get(&QualifiedName { schema: "db".into(), table: t.into() }).unwrap().columns[0].charset.clone().unwrap()
+        };
+        assert_eq!([charset("t"), charset("u"), charset("v")], ["latin1", "gbk", "utf8mb3"]);
     }
 
     #[test]
