@@ -15,7 +15,7 @@ pub use gtid::{Gtid, GtidParseError, GtidSet, MariadbGtid, MariadbGtidList, Mysq
 use crate::schema::TableSchema;
 
 /// A place in a server's binlog: file name and byte offset.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct BinlogPosition {
     pub file: String,
     pub offset: u64,

@@ -5,13 +5,19 @@
 //! Between the statements, rows are written with `binlog_row_metadata=MINIMAL` (TABLE_MAPs carry
 //! no column names); `sluice binlog decode` over the server's binlog must then put every value
 //! under the right column: each text column holds its own name.
+//!
+//! The history is stored in ZooKeeper: a `sluice run` killed before a DDL it had not read yet
+//! decodes the rows written before that DDL with the columns of their time after its restart.
 
 mod support;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use sluice::cluster::zk::ZkPaths;
 use sluice::schema::history::SchemaHistory;
-use support::{PrivateStack, TestDb};
+use sluice::schema::journal::HistoryRecord;
+use support::*;
 
 /// (name, data type, charset) per column and the primary key, per table.
 type Shape = BTreeMap<String, (Vec<(String, String, Option<String>)>, Vec<String>)>;
@@ -273,4 +279,122 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
         assert!(names.iter().all(|n| !n.starts_with('@')), "positional names in {line}");
     }
     stack.down(&["mariadb"]);
+}
+
+/// MINIMAL metadata, and the server moves on while Sluice is down: rows written before an ALTER
+/// but read after it must decode with the columns of their time. information_schema only knows
+/// the new shape; the history Sluice stored in ZooKeeper knows the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
+    const WAIT: Duration = Duration::from_secs(90);
+    let shared = stack();
+    let mut mysql = PrivateStack::new();
+    mysql.mysql_extra_cnf = "binlog_row_metadata=MINIMAL".into();
+    mysql.up(&["mariadb"]);
+    let mut db = TestDb::create(&mysql.mysql(), "restart_ddl").await;
+    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)").await;
+    let mut config = SluiceConfig::new(&shared, &db.name);
+    config.mysql = mysql.mysql();
+    let mut sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    db.exec("INSERT INTO t VALUES (1, 'a1', 10)").await;
+    consume_ids(&shared.kafka, &config.topic, "t", [1], WAIT).await;
+    cursor_at_binlog_end(&mut db, &sluice).await;
+    sluice.kill9();
+
+    // While it is down: a row of the old shape, the DDL, a row of the new shape.
+    db.exec("INSERT INTO t VALUES (2, 'a2', 20)").await;
+    db.exec("ALTER TABLE t DROP COLUMN a, ADD COLUMN c VARCHAR(5) FIRST").await;
+    db.exec("INSERT INTO t (c, id, b) VALUES ('c3', 3, 30)").await;
+    sluice.restart();
+
+    let records = consume_ids(&shared.kafka, &config.topic, "t", 1..=3, WAIT).await;
+    let row = |id: &str| {
+        records
+            .iter()
+            .filter(|r| r.json["table"] == "t" && r.json["type"] == "INSERT")
+            .flat_map(|r| r.rows())
+            .map(|(_, row)| row)
+            .find(|row| row["id"] == id)
+            .unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()))
+    };
+    assert_eq!(row("1"), serde_json::json!({"id": "1", "a": "a1", "b": "10"}));
+    assert_eq!(row("2"), serde_json::json!({"id": "2", "a": "a2", "b": "20"}));
+    assert_eq!(row("3"), serde_json::json!({"c": "c3", "id": "3", "b": "30"}));
+
+    // The journal beside the cursor: the table as first seen, then the ALTER.
+    let zk = zookeeper_client::Client::connect(&config.zk).await.unwrap();
+    let dir = ZkPaths::new(&config.zk_root).schema_history(&config.destination);
+    let mut nodes = zk.list_children(&dir).await.unwrap();
+    nodes.sort();
+    let mut journal = Vec::new();
+    for node in nodes {
+        let (data, _) = zk.get_data(&format!("{dir}/{node}")).await.unwrap();
+        journal.push(serde_json::from_slice::<HistoryRecord>(&data).unwrap());
+    }
+    let tracked = journal.iter().position(|r| matches!(r, HistoryRecord::Track { table, .. } if table == "t"));
+    let altered =
+        journal.iter().position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("ALTER TABLE t")));
+    assert!(matches!((tracked, altered), (Some(t), Some(a)) if t < a), "{journal:#?}");
+    mysql.down(&["mariadb"]);
+}
+
+/// The journal in a real ZooKeeper: a load replays what precedes the start and deletes the rest;
+/// past its limit it compacts into a base, after which the same start gives the same history and an
+/// earlier one gives none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_replays_to_the_start_position_and_compacts() {
+    use sluice::checkpoint::ZkSchemaHistory;
+    use sluice::event::BinlogPosition;
+    use sluice::schema::ddl::QualifiedName;
+
+    let zk = zookeeper_client::Client::connect(&stack().zk).await.unwrap();
+    let dir = format!("/sluice-test/{}/schema_history", unique("journal"));
+    let store = ZkSchemaHistory::new(zk.clone(), dir.clone()).compact_after(5);
+    let at = |offset: u64| BinlogPosition::new("bin.000001", offset);
+    let mut history = SchemaHistory::default();
+    history.apply("CREATE TABLE t (id INT PRIMARY KEY)", "s").unwrap();
+    let mut records = vec![HistoryRecord::Track {
+        at: at(100),
+        schema: "s".into(),
+        table: "t".into(),
+        definition: history.tables().next().unwrap().1.clone(),
+    }];
+    for i in 1..=9 {
+        records.push(HistoryRecord::Ddl {
+            at: at(100 + 100 * i),
+            default_schema: "s".into(),
+            sql: format!("ALTER TABLE t ADD COLUMN c{i} INT"),
+        });
+    }
+    store.append(&records).await.unwrap();
+    let columns = |h: &SchemaHistory| -> Vec<String> {
+        let name = QualifiedName { schema: "s".into(), table: "t".into() };
+        h.get(&name).map(|d| d.columns.iter().map(|c| c.name.clone()).collect()).unwrap_or_default()
+    };
+
+    // Start at 750: the Track and six ALTERs (200..=700) replay, 800 and 900 are deleted; seven
+    // records exceed the limit of five, so they become one base record.
+    let loaded = store.load(Some(&at(750))).await.unwrap();
+    assert_eq!(columns(&loaded), ["id", "c1", "c2", "c3", "c4", "c5", "c6"]);
+    assert_eq!(zk.list_children(&dir).await.unwrap().len(), 1, "compacted to one base record");
+    let again = store.load(Some(&at(750))).await.unwrap();
+    assert_eq!(columns(&again), columns(&loaded));
+
+    // Later records append after the base and replay on top of it.
+    store
+        .append(&[HistoryRecord::Ddl {
+            at: at(800),
+            default_schema: "s".into(),
+            sql: "ALTER TABLE t DROP COLUMN c1".into(),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(columns(&store.load(Some(&at(900))).await.unwrap()), ["id", "c2", "c3", "c4", "c5", "c6"]);
+    // Before the base the history is unknown: empty (information_schema describes tables again).
+    assert!(columns(&store.load(Some(&at(500))).await.unwrap()).is_empty());
+    // A GTID start cannot be placed: the journal is cleared.
+    store.append(&records[..1]).await.unwrap();
+    assert!(columns(&store.load(None).await.unwrap()).is_empty());
+    assert!(zk.list_children(&dir).await.unwrap().is_empty());
 }

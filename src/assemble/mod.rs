@@ -33,6 +33,7 @@ use crate::event::{
     TransactionChunk,
 };
 use crate::schema::ddl::{self, Statement};
+use crate::schema::journal::HistoryRecord;
 use crate::schema::{SchemaError, SchemaRegistry};
 
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +162,12 @@ impl Assembler {
     /// The binlog file currently being read.
     pub fn file(&self) -> &str {
         &self.file
+    }
+
+    /// Changes to the schema history since the last call (see [`crate::schema::journal`]): they
+    /// must be stored before any chunk decoded after them is committed.
+    pub fn take_history_records(&mut self) -> Vec<HistoryRecord> {
+        self.registry.take_unsaved()
     }
 
     /// Feed one raw event. Then call [`Assembler::next_chunk`] until it returns `None`: one event
@@ -400,11 +407,9 @@ impl Assembler {
         if !self.config.filter.matches(&map.schema, &map.table) || self.open.as_ref().is_some_and(|o| o.skipped) {
             return Ok(());
         }
-        let schema = self
-            .registry
-            .table(&map)
-            .await
-            .map_err(|source| AssembleError::Schema { position: self.origin(header).position, source })?;
+        let at = self.origin(header).position;
+        let schema =
+            self.registry.table(&map, &at).await.map_err(|source| AssembleError::Schema { position: at, source })?;
         let images = rows
             .decode_rows(&schema.codecs, &self.config.render)
             .map_err(|e| self.event_error(Some(header), header.event_type, e))?;
@@ -454,9 +459,10 @@ impl Assembler {
         statement: &Statement,
         query: &crate::binlog::query::Query,
     ) -> Result<(), AssembleError> {
+        let at = self.origin(header).position;
         self.registry
-            .apply_ddl(statement, &query.sql, &query.schema)
-            .map_err(|source| AssembleError::Schema { position: self.origin(header).position, source })
+            .apply_ddl(statement, &query.sql, &query.schema, &at)
+            .map_err(|source| AssembleError::Schema { position: at, source })
     }
 
     fn add_change(&mut self, change: Change, size: usize) {

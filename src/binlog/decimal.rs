@@ -5,8 +5,7 @@
 //! group for the integer part and a shorter trailing group for the fraction. The first bit is the
 //! sign (set = positive); negative numbers are stored with every byte inverted.
 
-use std::fmt::Write;
-
+use super::value::push_padded;
 use super::{ByteReader, DecodeError};
 
 const DIGITS_PER_GROUP: usize = 9;
@@ -28,44 +27,54 @@ pub fn decode(r: &mut ByteReader<'_>, precision: usize, scale: usize) -> Result<
         return Err(DecodeError::Malformed(format!("DECIMAL({precision},{scale}) is not a valid type")));
     }
     let size = binary_size(precision, scale);
-    let mut bytes = r.take(size)?.to_vec();
+    // At most 65 digits: 30 bytes.
+    let mut buf = [0u8; 32];
+    let bytes = &mut buf[..size];
+    bytes.copy_from_slice(r.take(size)?);
     let negative = bytes[0] & 0x80 == 0;
     bytes[0] ^= 0x80;
     if negative {
         bytes.iter_mut().for_each(|b| *b = !*b);
     }
-    let mut digits = ByteReader::new(&bytes);
+    let mut digits = ByteReader::new(bytes);
     let int_digits = precision - scale;
-    let mut int_part = String::with_capacity(int_digits + 1);
+    // Sign, integer digits, point, fraction digits.
+    let mut out = String::with_capacity(precision + 3);
+    if negative {
+        out.push('-');
+    }
+    let int_start = out.len();
     let leading = int_digits % DIGITS_PER_GROUP;
     if leading > 0 {
         let group = digits.uint_be(BYTES_FOR_DIGITS[leading])?;
-        push_group(&mut int_part, group, leading)?;
+        push_group(&mut out, group, leading)?;
     }
     for _ in 0..int_digits / DIGITS_PER_GROUP {
         let group = digits.uint_be(4)?;
-        push_group(&mut int_part, group, DIGITS_PER_GROUP)?;
+        push_group(&mut out, group, DIGITS_PER_GROUP)?;
     }
-    let mut frac_part = String::with_capacity(scale);
-    for _ in 0..scale / DIGITS_PER_GROUP {
-        let group = digits.uint_be(4)?;
-        push_group(&mut frac_part, group, DIGITS_PER_GROUP)?;
+    // Leading zeros of the integer part go, but one digit stays.
+    let zeros = out[int_start..].bytes().take_while(|b| *b == b'0').count();
+    let keep_one = usize::from(zeros == out.len() - int_start);
+    out.replace_range(int_start..int_start + zeros - keep_one.min(zeros), "");
+    if out.len() == int_start {
+        out.push('0');
     }
-    let trailing = scale % DIGITS_PER_GROUP;
-    if trailing > 0 {
-        let group = digits.uint_be(BYTES_FOR_DIGITS[trailing])?;
-        push_group(&mut frac_part, group, trailing)?;
-    }
-    let int_part = int_part.trim_start_matches('0');
-    let is_zero = int_part.is_empty() && frac_part.bytes().all(|b| b == b'0');
-    let mut out = String::with_capacity(int_part.len() + scale + 3);
-    if negative && !is_zero {
-        out.push('-');
-    }
-    out.push_str(if int_part.is_empty() { "0" } else { int_part });
     if scale > 0 {
         out.push('.');
-        out.push_str(&frac_part);
+        for _ in 0..scale / DIGITS_PER_GROUP {
+            let group = digits.uint_be(4)?;
+            push_group(&mut out, group, DIGITS_PER_GROUP)?;
+        }
+        let trailing = scale % DIGITS_PER_GROUP;
+        if trailing > 0 {
+            let group = digits.uint_be(BYTES_FOR_DIGITS[trailing])?;
+            push_group(&mut out, group, trailing)?;
+        }
+    }
+    // Negative zero prints as zero.
+    if negative && out[1..].bytes().all(|b| b == b'0' || b == b'.') {
+        out.remove(0);
     }
     Ok(out)
 }
@@ -75,7 +84,7 @@ fn push_group(out: &mut String, value: u64, width: usize) -> Result<(), DecodeEr
     if value >= 10u64.pow(width as u32) {
         return Err(DecodeError::Malformed(format!("DECIMAL digit group {value} exceeds {width} digits")));
     }
-    write!(out, "{value:0width$}").expect("writing to a String cannot fail");
+    push_padded(out, value, width);
     Ok(())
 }
 

@@ -56,13 +56,13 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
         },
         ColumnType::DATE => {
             let v = u64::from(r.u24()?);
-            let mut out = String::with_capacity(10);
-            push_padded(&mut out, v >> 9, 4);
-            out.push('-');
-            push_padded(&mut out, (v >> 5) & 0x0f, 2);
-            out.push('-');
-            push_padded(&mut out, v & 0x1f, 2);
-            out
+            let mut out = Ascii::default();
+            out.digits(v >> 9, 4);
+            out.push(b'-');
+            out.digits((v >> 5) & 0x0f, 2);
+            out.push(b'-');
+            out.digits(v & 0x1f, 2);
+            out.to_owned_string()
         }
         ColumnType::TIME => time_v1(r.uint_le(3)?),
         ColumnType::TIME2 => time_v2(r, fsp(meta)?)?,
@@ -155,52 +155,114 @@ fn fsp(meta: u16) -> Result<u8, DecodeError> {
 }
 
 fn int(raw: u64, bytes: u32, unsigned: bool) -> String {
-    let mut out = String::with_capacity(20);
+    let mut out = Ascii::default();
     if unsigned {
-        push_padded(&mut out, raw, 1);
+        out.digits(raw, 1);
     } else {
         let shift = 64 - 8 * bytes;
         let v = ((raw << shift) as i64) >> shift;
         if v < 0 {
-            out.push('-');
+            out.push(b'-');
         }
-        push_padded(&mut out, v.unsigned_abs(), 1);
+        out.digits(v.unsigned_abs(), 1);
     }
-    out
+    out.to_owned_string()
 }
 
-/// `v` in decimal, zero-padded to at least `width` digits. Row decoding renders every integer and
-/// date part through here: `core::fmt` costs several times more per value.
-pub(crate) fn push_padded(out: &mut String, mut v: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    while v > 0 {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    let start = i.min(buf.len() - width.clamp(1, buf.len()));
-    out.extend(buf[start..].iter().map(|&b| char::from(b)));
+/// `v` in decimal, zero-padded to at least `width` digits.
+pub(crate) fn push_padded(out: &mut String, v: u64, width: usize) {
+    let mut digits = Ascii::default();
+    digits.digits(v, width);
+    out.push_str(digits.as_str());
 }
+
+/// A short ASCII text built on the stack: numbers and dates are rendered here and become a
+/// `String` with one exact allocation (`core::fmt` and per-piece `String` pushes cost several times
+/// more per value). Holds 40 bytes: the longest use is a `{:e}` double (≤ 26).
+struct Ascii {
+    buf: [u8; 40],
+    len: usize,
+}
+
+impl Default for Ascii {
+    fn default() -> Self {
+        Self { buf: [0; 40], len: 0 }
+    }
+}
+
+impl Ascii {
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    /// `v` in decimal, zero-padded to at least `width` digits (written right to left in place).
+    fn digits(&mut self, mut v: u64, width: usize) {
+        let start = self.len;
+        let mut i = start + v.checked_ilog10().map_or(1, |log| log as usize + 1).max(width);
+        self.len = i;
+        while v >= 100 {
+            let pair = (v % 100) as usize * 2;
+            v /= 100;
+            i -= 2;
+            self.buf[i] = DIGIT_PAIRS[pair];
+            self.buf[i + 1] = DIGIT_PAIRS[pair + 1];
+        }
+        if v >= 10 {
+            let pair = v as usize * 2;
+            i -= 2;
+            self.buf[i] = DIGIT_PAIRS[pair];
+            self.buf[i + 1] = DIGIT_PAIRS[pair + 1];
+        } else {
+            i -= 1;
+            self.buf[i] = b'0' + v as u8;
+        }
+        self.buf[start..i].fill(b'0');
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII and str pieces are written")
+    }
+
+    fn to_owned_string(&self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl Write for Ascii {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// "00" to "99", two bytes each.
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// `YYYY-MM-DD hh:mm:ss`.
-fn push_datetime(out: &mut String, date: [u64; 3], time: [u64; 3]) {
-    push_padded(out, date[0], 4);
-    out.push('-');
-    push_padded(out, date[1], 2);
-    out.push('-');
-    push_padded(out, date[2], 2);
-    out.push(' ');
+fn push_datetime(out: &mut Ascii, date: [u64; 3], time: [u64; 3]) {
+    out.digits(date[0], 4);
+    out.push(b'-');
+    out.digits(date[1], 2);
+    out.push(b'-');
+    out.digits(date[2], 2);
+    out.push(b' ');
     push_time(out, time);
 }
 
 /// `hh:mm:ss` (hours may have more digits).
-fn push_time(out: &mut String, time: [u64; 3]) {
-    push_padded(out, time[0], 2);
-    out.push(':');
-    push_padded(out, time[1], 2);
-    out.push(':');
-    push_padded(out, time[2], 2);
+fn push_time(out: &mut Ascii, time: [u64; 3]) {
+    out.digits(time[0], 2);
+    out.push(b':');
+    out.digits(time[1], 2);
+    out.push(b':');
+    out.digits(time[2], 2);
 }
 
 /// MySQL 9 VECTOR: little-endian f32s, rendered as `VECTOR_TO_STRING` does:
@@ -279,11 +341,11 @@ fn fraction_micros(r: &mut ByteReader<'_>, fsp: u8) -> Result<u32, DecodeError> 
 }
 
 /// `.ffffff` cut to `fsp` digits (nothing when fsp = 0).
-fn push_fraction(out: &mut String, micros: u32, fsp: u8) {
+fn push_fraction(out: &mut Ascii, micros: u32, fsp: u8) {
     if fsp > 0 {
         let fsp = u32::from(fsp.min(6));
-        out.push('.');
-        push_padded(out, u64::from(micros / 10u32.pow(6 - fsp)), fsp as usize);
+        out.push(b'.');
+        out.digits(u64::from(micros / 10u32.pow(6 - fsp)), fsp as usize);
     }
 }
 
@@ -315,13 +377,13 @@ fn time_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     let abs = packed.unsigned_abs();
     let hms = abs >> 24;
     let micros = (abs & 0xff_ffff) as u32;
-    let mut out = String::with_capacity(18);
+    let mut out = Ascii::default();
     if packed < 0 {
-        out.push('-');
+        out.push(b'-');
     }
     push_time(&mut out, [(hms >> 12) & 0x3ff, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
-    Ok(out)
+    Ok(out.to_owned_string())
 }
 
 fn datetime_v1(v: u64) -> String {
@@ -344,16 +406,16 @@ fn datetime_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     let ymd = int_part >> 17;
     let ym = ymd >> 5;
     let hms = int_part & 0x1_ffff;
-    let mut out = String::with_capacity(26);
+    let mut out = Ascii::default();
     push_datetime(&mut out, [ym / 13, ym % 13, ymd & 0x1f], [hms >> 12, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
-    Ok(out)
+    Ok(out.to_owned_string())
 }
 
 fn timestamp(seconds: u64, micros: u32, fsp: u8, opts: &RenderOptions) -> Result<String, DecodeError> {
-    let mut out = String::with_capacity(26);
+    let mut out = Ascii::default();
     if seconds == 0 && micros == 0 {
-        out.push_str("0000-00-00 00:00:00");
+        out.write_str("0000-00-00 00:00:00").expect("fits");
     } else {
         let instant = jiff::Timestamp::from_second(seconds as i64)
             .map_err(|e| DecodeError::Malformed(format!("TIMESTAMP {seconds}: {e}")))?;
@@ -366,7 +428,7 @@ fn timestamp(seconds: u64, micros: u32, fsp: u8, opts: &RenderOptions) -> Result
         );
     }
     push_fraction(&mut out, micros, fsp);
-    Ok(out)
+    Ok(out.to_owned_string())
 }
 
 /// A DOUBLE as MySQL prints it: the shortest digits that read back as the same double, in fixed
@@ -376,8 +438,9 @@ pub fn format_double(x: f64) -> String {
     if !x.is_finite() {
         return "0".to_owned(); // MySQL cannot store these; its formatter prints 0 too
     }
-    let exp_form = format!("{:e}", x.abs());
-    gcvt_layout(x.is_sign_negative(), &exp_form)
+    // Ryū gives the shortest round-trip digits, like MySQL's dtoa mode 0.
+    let mut shortest = ryu::Buffer::new();
+    gcvt_layout(x.is_sign_negative(), shortest.format_finite(x.abs()))
 }
 
 /// A FLOAT as MySQL prints it: at most six significant digits (FLT_DIG), same layout as DOUBLE.
@@ -385,39 +448,52 @@ pub fn format_float(x: f32) -> String {
     if !x.is_finite() {
         return "0".to_owned();
     }
-    let exp_form = format!("{:.5e}", f64::from(x).abs());
-    gcvt_layout(x.is_sign_negative(), &exp_form)
+    let mut exp_form = Ascii::default();
+    write!(exp_form, "{:.5e}", f64::from(x).abs()).expect("{:.5e} fits 40 bytes");
+    gcvt_layout(x.is_sign_negative(), exp_form.as_str())
 }
 
-/// Lay out `d.ddd…e±x` (Rust's `{:e}` form of a non-negative number) as MySQL's `my_gcvt` does.
-fn gcvt_layout(negative: bool, exp_form: &str) -> String {
-    let (mantissa, exponent) = exp_form.split_once('e').expect("{:e} output has an exponent");
-    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
-    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    while digits.len() > 1 && digits.ends_with('0') {
-        digits.pop();
+/// Lay out a non-negative decimal number (`123.45`, `1.5e-7`, `1e30`) as MySQL's `my_gcvt` does.
+fn gcvt_layout(negative: bool, number: &str) -> String {
+    let (mantissa, exponent) = match number.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().expect("a formatted float's exponent is an integer")),
+        None => (number, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    // The significant digits, and where the decimal point goes relative to them.
+    let mut digits = Ascii::default();
+    let mut decpt = int_part.len() as i32 + exponent;
+    for b in int_part.bytes().chain(frac_part.bytes()) {
+        if b == b'0' && digits.len == 0 {
+            decpt -= 1;
+        } else {
+            digits.push(b);
+        }
     }
-    let mut out = String::with_capacity(digits.len() + 8);
+    while digits.len > 0 && digits.buf[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
+    let mut out = String::with_capacity(digits.len + 24);
     if negative {
         out.push('-');
     }
-    if digits == "0" {
+    if digits.len == 0 {
         out.push('0');
         return out;
     }
-    let len = digits.len() as i32;
-    let decpt = exponent + 1; // position of the decimal point relative to the digits
+    let len = digits.len as i32;
+    let digits = digits.as_str();
     if decpt >= -14 && (decpt <= 15 || len > decpt) {
         if decpt <= 0 {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', decpt.unsigned_abs() as usize));
-            out.push_str(&digits);
+            out.push_str(digits);
         } else if decpt < len {
             out.push_str(&digits[..decpt as usize]);
             out.push('.');
             out.push_str(&digits[decpt as usize..]);
         } else {
-            out.push_str(&digits);
+            out.push_str(digits);
             out.extend(std::iter::repeat_n('0', (decpt - len) as usize));
         }
     } else {
@@ -426,7 +502,13 @@ fn gcvt_layout(negative: bool, exp_form: &str) -> String {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        write!(out, "e{}", decpt - 1).expect("writing to a String cannot fail");
+        let mut exponent = Ascii::default();
+        exponent.push(b'e');
+        if decpt - 1 < 0 {
+            exponent.push(b'-');
+        }
+        exponent.digits(u64::from((decpt - 1).unsigned_abs()), 1);
+        out.push_str(exponent.as_str());
     }
     out
 }

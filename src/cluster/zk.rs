@@ -4,7 +4,9 @@
 //! - `/cluster/{ip:port}` ephemeral: a live server;
 //! - `/destinations/{d}/running` ephemeral: `{"active":true,"address":"ip:port"}` of the leader;
 //! - `/destinations/{d}/cluster/{ip:port}` ephemeral: servers able to run `d`;
-//! - `/destinations/{d}/1001/cursor`: the committed position (see [`crate::checkpoint::cursor`]).
+//! - `/destinations/{d}/1001/cursor`: the committed position (see [`crate::checkpoint::cursor`]);
+//! - `/destinations/{d}/1001/schema_history/record-…`: Sluice's schema history journal (see
+//!   [`crate::checkpoint::schema_history`]).
 
 use std::time::Duration;
 
@@ -112,6 +114,11 @@ impl ZkPaths {
 
     pub fn cursor(&self, destination: &str) -> String {
         format!("{}/{CLIENT_ID}/cursor", self.destination(destination))
+    }
+
+    /// Sluice's own: the schema history journal, beside the cursor (Canal ignores it).
+    pub fn schema_history(&self, destination: &str) -> String {
+        format!("{}/{CLIENT_ID}/schema_history", self.destination(destination))
     }
 }
 

@@ -156,6 +156,7 @@ pub async fn run(
         destination,
         zk: zk.clone(),
         cursor_path: paths.cursor(&name),
+        history_path: paths.schema_history(&name),
         status: Arc::clone(&status),
     };
     let mut cooldown = Duration::ZERO;

@@ -30,7 +30,7 @@ use super::status::{DestinationStatus, Role};
 use super::{PipelineError, start};
 use crate::assemble::{Assembler, AssemblerConfig, StatementDml, TableFilter};
 use crate::binlog::value::RenderOptions;
-use crate::checkpoint::{AckTracker, Cursor, ZkCursorStore};
+use crate::checkpoint::{AckTracker, Cursor, ZkCursorStore, ZkSchemaHistory};
 use crate::config::{Destination, parse_time_zone};
 use crate::encode::batcher::BatcherConfig;
 use crate::encode::{Batch, BatchLimits, Batcher};
@@ -39,13 +39,15 @@ use crate::route::Partitioner;
 use crate::schema::SchemaRegistry;
 use crate::sink::{PublishError, Publisher};
 use crate::source::preflight::{self, Severity};
-use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest};
+use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart};
 
 /// Everything a run needs from outside.
 pub struct RunContext {
     pub destination: Destination,
     pub zk: zookeeper_client::Client,
     pub cursor_path: String,
+    /// Where the schema history journal is kept (see [`crate::checkpoint::schema_history`]).
+    pub history_path: String,
     pub status: Arc<DestinationStatus>,
 }
 
@@ -86,6 +88,13 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let start =
         start::resolve(&connect, d.replica_server_id(), cursor.as_ref(), d.config.source.start.as_ref()).await?;
     tracing::info!(destination = %d.name, start = %start.description, "reading the binlog");
+    let history_store = ZkSchemaHistory::new(ctx.zk.clone(), ctx.history_path.clone());
+    let history = history_store
+        .load(match &start.dump {
+            DumpStart::File(position) => Some(position),
+            DumpStart::Gtid(_) => None,
+        })
+        .await?;
 
     let output = &d.config.output;
     let batch = &d.config.batch;
@@ -102,7 +111,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
             emit_ddl: output.ddl,
             statement_dml: StatementDml::Error,
         },
-        SchemaRegistry::connected(connect.clone()),
+        SchemaRegistry::connected(connect.clone()).with_history(history),
         start.state,
     );
     let partitioner = Partitioner::new(output.partitions, &output.partition_hash, output.database_hash)
@@ -150,7 +159,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     let mut tasks = JoinSet::new();
     let stages = [
         tasks.spawn(with_stage(0, read_source(connect, dump, raw_tx, shutdown, Arc::clone(&ctx.status)))),
-        tasks.spawn(with_stage(1, assemble(assembler, raw_rx, chunk_tx, Arc::clone(&ctx.status)))),
+        tasks.spawn(with_stage(1, assemble(assembler, history_store, raw_rx, chunk_tx, Arc::clone(&ctx.status)))),
         tasks.spawn(with_stage(2, batch_stage(batcher, chunk_rx, batch_tx))),
         tasks.spawn(with_stage(3, deliver(publisher, batch_rx, cursor_tx, Arc::clone(&ctx.status)))),
         tasks.spawn(with_stage(4, write_cursor(store, cursor_rx, cursor, Arc::clone(&ctx.status)))),
@@ -223,6 +232,7 @@ async fn read_source(
 
 async fn assemble(
     mut assembler: Assembler,
+    history: ZkSchemaHistory,
     mut input: QueueReceiver<Vec<u8>>,
     out: QueueSender<crate::event::TransactionChunk>,
     status: Arc<DestinationStatus>,
@@ -230,6 +240,8 @@ async fn assemble(
     while let Some((raw, _bytes)) = input.recv().await {
         assembler.feed(raw);
         while let Some(chunk) = assembler.next_chunk().await? {
+            // Schema history first: the chunk's position must never be committed without it.
+            history.append(&assembler.take_history_records()).await?;
             let rows: usize = chunk
                 .changes
                 .iter()

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use super::ddl::QualifiedName;
 
 /// A table as information_schema describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TableDef {
     pub columns: Vec<ColumnDef>,
     /// Primary key column names in key order.
@@ -30,7 +30,7 @@ pub struct TableDef {
     pub charset: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnDef {
     pub name: String,
     /// Like `COLUMN_TYPE`: `varchar(20)`, `int unsigned`, `enum('a','b')`.
@@ -70,6 +70,15 @@ impl SchemaHistory {
     /// Every tracked table.
     pub fn tables(&self) -> impl Iterator<Item = (&QualifiedName, &TableDef)> {
         self.tables.iter()
+    }
+
+    /// Default character set of each schema, as far as CREATE/ALTER DATABASE said.
+    pub fn schema_charsets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.schema_charsets.iter().map(|(schema, charset)| (schema.as_str(), charset.as_str()))
+    }
+
+    pub fn set_schema_charset(&mut self, schema: String, charset: String) {
+        self.schema_charsets.insert(schema, charset);
     }
 
     pub fn is_tracked(&self, name: &QualifiedName) -> bool {

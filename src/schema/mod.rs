@@ -17,6 +17,7 @@
 
 pub mod ddl;
 pub mod history;
+pub mod journal;
 mod registry;
 pub mod sql_type;
 

@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
 use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, is_hidden};
+use super::journal::HistoryRecord;
 use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::{Charset, ColumnType, TableMap};
+use crate::event::BinlogPosition;
 use crate::source::{ConnectOptions, Connection, SourceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +40,8 @@ pub struct SchemaRegistry {
     /// Tables as of the event being decoded: seeded from information_schema the first time a table
     /// is seen (or from CREATE TABLE), then kept in step with the binlog's DDL.
     history: SchemaHistory,
+    /// Changes to `history` not yet taken for storage; `None` when the history is not persisted.
+    unsaved: Option<Vec<HistoryRecord>>,
     /// The last TABLE_MAP seen per table and the schema built for it.
     tables: HashMap<QualifiedName, (Arc<TableMap>, Arc<TableSchema>)>,
     /// Collation id → charset, loaded on first need for ids the built-in table does not know.
@@ -57,13 +61,33 @@ impl SchemaRegistry {
             conn: None,
             info: HashMap::new(),
             history: SchemaHistory::default(),
+            unsaved: None,
             tables: HashMap::new(),
             collations: None,
         }
     }
 
-    /// The schema for the table a TABLE_MAP describes.
-    pub async fn table(&mut self, map: &Arc<TableMap>) -> Result<Arc<TableSchema>, SchemaError> {
+    /// Start from a stored history (as of the start position) and record every change to it for
+    /// [`SchemaRegistry::take_unsaved`].
+    pub fn with_history(mut self, history: SchemaHistory) -> Self {
+        self.history = history;
+        self.unsaved = Some(Vec::new());
+        self
+    }
+
+    /// Changes to the history since the last call, to be stored before the position passes them.
+    pub fn take_unsaved(&mut self) -> Vec<HistoryRecord> {
+        self.unsaved.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    fn record(&mut self, record: impl FnOnce() -> HistoryRecord) {
+        if let Some(unsaved) = &mut self.unsaved {
+            unsaved.push(record());
+        }
+    }
+
+    /// The schema for the table a TABLE_MAP (at `at`) describes.
+    pub async fn table(&mut self, map: &Arc<TableMap>, at: &BinlogPosition) -> Result<Arc<TableSchema>, SchemaError> {
         let name = QualifiedName { schema: map.schema.clone(), table: map.table.clone() };
         if let Some((cached_map, schema)) = self.tables.get(&name)
             && cached_map.columns == map.columns
@@ -76,6 +100,12 @@ impl SchemaRegistry {
             && let Some(current) = &current
         {
             self.history.track(name.clone(), (**current).clone());
+            self.record(|| HistoryRecord::Track {
+                at: at.clone(),
+                schema: name.schema.clone(),
+                table: name.table.clone(),
+                definition: (**current).clone(),
+            });
         }
         let tracked = self.history.get(&name).cloned();
         let schema = Arc::new(self.build(map, tracked.as_ref(), current.as_deref()).await?);
@@ -83,12 +113,24 @@ impl SchemaRegistry {
         Ok(schema)
     }
 
-    /// Apply a DDL statement: the schema history follows it, cached lookups it may have changed
-    /// are dropped. A DDL on a tracked table that cannot be applied is an error.
-    pub fn apply_ddl(&mut self, statement: &Statement, sql: &str, default_schema: &str) -> Result<(), SchemaError> {
+    /// Apply a DDL statement (of the QUERY event at `at`): the schema history follows it, cached
+    /// lookups it may have changed are dropped. A DDL on a tracked table that cannot be applied is
+    /// an error.
+    pub fn apply_ddl(
+        &mut self,
+        statement: &Statement,
+        sql: &str,
+        default_schema: &str,
+        at: &BinlogPosition,
+    ) -> Result<(), SchemaError> {
         self.invalidate(statement);
         if matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             self.history.apply(sql, default_schema)?;
+            self.record(|| HistoryRecord::Ddl {
+                at: at.clone(),
+                default_schema: default_schema.to_owned(),
+                sql: sql.to_owned(),
+            });
         }
         Ok(())
     }

@@ -1,0 +1,131 @@
+//! The schema history journal in ZooKeeper, beside the cursor: `{destination}/1001/schema_history`
+//! holds one persistent sequential node per [`HistoryRecord`] (JSON), so no node nears ZooKeeper's
+//! 1 MB limit however many tables are tracked.
+//!
+//! # Invariants
+//! - A run loads the history as of its start position (records before it are replayed, the rest
+//!   deleted: the run reads those events again and records them anew).
+//! - Records are stored before any chunk decoded after them is passed on (the pipeline's assemble
+//!   stage calls [`ZkSchemaHistory::append`] first), so the cursor never passes a change to the
+//!   history that is not stored.
+//! - Growth is bounded at load: past [`COMPACT_AFTER`] records, the history at the start position
+//!   is written as a base and older records are deleted (the history before that position is then
+//!   gone: a later rewind before it starts again from information_schema).
+
+use zookeeper_client as zk;
+
+use super::CheckpointError;
+use crate::cluster::zk::{ZkError, mkdirs};
+use crate::event::BinlogPosition;
+use crate::schema::history::SchemaHistory;
+use crate::schema::journal::{self, HistoryRecord};
+
+/// Records kept before a load compacts them into a base.
+pub const COMPACT_AFTER: usize = 2000;
+
+/// ZooKeeper's default node limit (jute.maxbuffer), less room for the request around it.
+const MAX_RECORD_BYTES: usize = 1_000_000;
+
+const RECORD_PREFIX: &str = "record-";
+
+pub struct ZkSchemaHistory {
+    client: zk::Client,
+    dir: String,
+    compact_after: usize,
+}
+
+impl ZkSchemaHistory {
+    pub fn new(client: zk::Client, dir: String) -> Self {
+        Self { client, dir, compact_after: COMPACT_AFTER }
+    }
+
+    /// Compact at load past `records` records instead of [`COMPACT_AFTER`].
+    pub fn compact_after(mut self, records: usize) -> Self {
+        self.compact_after = records;
+        self
+    }
+
+    /// The history just before `start`. Without a start position (a GTID start, whose position is
+    /// only known once read) nothing stored can be placed, so the journal is cleared.
+    pub async fn load(&self, start: Option<&BinlogPosition>) -> Result<SchemaHistory, CheckpointError> {
+        let stored = self.read_all().await?;
+        let Some(start) = start else {
+            self.delete(stored.iter().map(|(node, _)| node)).await?;
+            return Ok(SchemaHistory::default());
+        };
+        let records: Vec<HistoryRecord> = stored.iter().map(|(_, r)| r.clone()).collect();
+        let replayed = journal::replay(&records, start).map_err(|e| CheckpointError::HistoryCorrupt {
+            path: self.dir.clone(),
+            reason: format!("the schema history cannot be replayed to {start}: {e}"),
+        })?;
+        self.delete(replayed.dropped.iter().map(|&i| &stored[i].0)).await?;
+        if replayed.applied.len() > self.compact_after {
+            let base = HistoryRecord::base(&replayed.history, start);
+            tracing::info!(path = %self.dir, records = replayed.applied.len(), base = base.len(), %start, "compacting the schema history");
+            // Base first: a crash in between leaves old records and base, which replay to the same.
+            self.append(&base).await?;
+            self.delete(replayed.applied.iter().map(|&i| &stored[i].0)).await?;
+        }
+        Ok(replayed.history)
+    }
+
+    /// Store records, in order.
+    pub async fn append(&self, records: &[HistoryRecord]) -> Result<(), CheckpointError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        mkdirs(&self.client, &self.dir).await?;
+        let prefix = format!("{}/{RECORD_PREFIX}", self.dir);
+        let options = zk::CreateMode::PersistentSequential.with_acls(zk::Acls::anyone_all());
+        for record in records {
+            let data = serde_json::to_vec(record).expect("history records serialize");
+            if data.len() > MAX_RECORD_BYTES {
+                return Err(CheckpointError::TooLarge {
+                    path: self.dir.clone(),
+                    what: format!("the schema history record for the event at {}", record.at()),
+                    bytes: data.len(),
+                });
+            }
+            self.client.create(&prefix, &data, &options).await.map_err(|e| ZkError::op("create", &prefix, e))?;
+        }
+        Ok(())
+    }
+
+    /// Every stored record with its node name, in write (sequence) order.
+    async fn read_all(&self) -> Result<Vec<(String, HistoryRecord)>, CheckpointError> {
+        let mut nodes = match self.client.list_children(&self.dir).await {
+            Ok(nodes) => nodes,
+            Err(zk::Error::NoNode) => return Ok(Vec::new()),
+            Err(e) => return Err(ZkError::op("list", &self.dir, e).into()),
+        };
+        nodes.retain(|n| n.starts_with(RECORD_PREFIX));
+        // Sequence numbers are fixed-width: name order is write order.
+        nodes.sort();
+        let mut records = Vec::with_capacity(nodes.len());
+        for node in nodes {
+            let path = format!("{}/{node}", self.dir);
+            let data = match self.client.get_data(&path).await {
+                Ok((data, _)) => data,
+                Err(zk::Error::NoNode) => continue, // deleted meanwhile by a compaction
+                Err(e) => return Err(ZkError::op("read", &path, e).into()),
+            };
+            let record = serde_json::from_slice(&data).map_err(|e| CheckpointError::HistoryCorrupt {
+                path: self.dir.clone(),
+                reason: format!("{path} is not a schema history record: {e}"),
+            })?;
+            records.push((node, record));
+        }
+        Ok(records)
+    }
+
+    async fn delete(&self, nodes: impl Iterator<Item = &String>) -> Result<(), CheckpointError> {
+        for node in nodes {
+            let path = format!("{}/{node}", self.dir);
+            match self.client.delete(&path, None).await {
+                Ok(()) | Err(zk::Error::NoNode) => {}
+                Err(e) => return Err(ZkError::op("delete", &path, e).into()),
+            }
+        }
+        Ok(())
+    }
+}
