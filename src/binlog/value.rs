@@ -52,17 +52,21 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
         ColumnType::NEWDECIMAL => decimal::decode(r, usize::from(meta >> 8), usize::from(meta & 0xff))?,
         ColumnType::YEAR => match r.u8()? {
             0 => "0000".to_owned(),
-            y => format!("{:04}", 1900 + u32::from(y)),
+            y => {
+                let mut out = Ascii::default();
+                out.digits(1900 + u64::from(y), 4);
+                out.to_text()
+            }
         },
         ColumnType::DATE => {
             let v = u64::from(r.u24()?);
             let mut out = Ascii::default();
             out.digits(v >> 9, 4);
             out.push(b'-');
-            out.digits((v >> 5) & 0x0f, 2);
+            out.pair((v >> 5) & 0x0f);
             out.push(b'-');
-            out.digits(v & 0x1f, 2);
-            out.to_owned_string()
+            out.pair(v & 0x1f);
+            out.to_text()
         }
         ColumnType::TIME => time_v1(r.uint_le(3)?),
         ColumnType::TIME2 => time_v2(r, fsp(meta)?)?,
@@ -77,16 +81,16 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
         }
         ColumnType::BIT => {
             let bits = usize::from(meta >> 8) * 8 + usize::from(meta & 0xff);
-            r.uint_be(bits.div_ceil(8))?.to_string()
+            int(r.uint_be(bits.div_ceil(8))?, 8, true)
         }
         ColumnType::ENUM => {
             let index = r.uint_le(usize::from(meta & 0xff))? as usize;
             match &col.labels {
-                Some(labels) if index == 0 => String::new(), // the "invalid value" index
-                Some(labels) => labels.get(index - 1).cloned().ok_or_else(|| {
+                Some(labels) if index == 0 => String::default(), // the "invalid value" index
+                Some(labels) => labels.get(index - 1).map(String::from).ok_or_else(|| {
                     DecodeError::RowShape(format!("ENUM index {index} but the column has {} labels", labels.len()))
                 })?,
-                None => index.to_string(),
+                None => int(index as u64, 8, true),
             }
         }
         ColumnType::SET => {
@@ -107,7 +111,7 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
                         .collect();
                     chosen.join(",")
                 }
-                None => bits.to_string(),
+                None => int(bits, 8, true),
             }
         }
         ColumnType::STRING => {
@@ -135,7 +139,7 @@ pub fn decode(r: &mut ByteReader<'_>, col: &ColumnCodec, opts: &RenderOptions) -
         ColumnType::VECTOR => vector(length_prefixed(r, meta)?)?,
         ColumnType::JSON => {
             let bytes = length_prefixed(r, meta)?;
-            if bytes.is_empty() { String::new() } else { json::to_text(bytes)? }
+            if bytes.is_empty() { String::default() } else { json::to_text(bytes)? }
         }
         other => {
             return Err(DecodeError::Unsupported(format!(
@@ -166,7 +170,7 @@ fn int(raw: u64, bytes: u32, unsigned: bool) -> String {
         }
         out.digits(v.unsigned_abs(), 1);
     }
-    out.to_owned_string()
+    out.to_text()
 }
 
 /// `v` in decimal, zero-padded to at least `width` digits.
@@ -178,16 +182,11 @@ pub(crate) fn push_padded(out: &mut String, v: u64, width: usize) {
 
 /// A short ASCII text built on the stack: numbers and dates are rendered here and become a
 /// `String` with one exact allocation (`core::fmt` and per-piece `String` pushes cost several times
-/// more per value). Holds 40 bytes: the longest use is a `{:e}` double (≤ 26).
+/// more per value). Holds 32 bytes: the longest uses are a DATETIME(6) and a `{:.5e}` float (26).
+#[derive(Default)]
 struct Ascii {
-    buf: [u8; 40],
+    buf: [u8; 32],
     len: usize,
-}
-
-impl Default for Ascii {
-    fn default() -> Self {
-        Self { buf: [0; 40], len: 0 }
-    }
 }
 
 impl Ascii {
@@ -220,11 +219,18 @@ impl Ascii {
         self.buf[start..i].fill(b'0');
     }
 
+    /// `v` (below 100) as two digits.
+    fn pair(&mut self, v: u64) {
+        let at = (v % 100) as usize * 2;
+        self.buf[self.len..self.len + 2].copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
+        self.len += 2;
+    }
+
     fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII and str pieces are written")
     }
 
-    fn to_owned_string(&self) -> String {
+    fn to_text(&self) -> String {
         self.as_str().to_owned()
     }
 }
@@ -246,23 +252,28 @@ const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 8081828384858687888990919293949596979899";
 
 /// `YYYY-MM-DD hh:mm:ss`.
+/// Month, day, minutes and seconds come from bit fields of at most 6 bits: two digits each.
 fn push_datetime(out: &mut Ascii, date: [u64; 3], time: [u64; 3]) {
     out.digits(date[0], 4);
     out.push(b'-');
-    out.digits(date[1], 2);
+    out.pair(date[1]);
     out.push(b'-');
-    out.digits(date[2], 2);
+    out.pair(date[2]);
     out.push(b' ');
     push_time(out, time);
 }
 
 /// `hh:mm:ss` (hours may have more digits).
 fn push_time(out: &mut Ascii, time: [u64; 3]) {
-    out.digits(time[0], 2);
+    if time[0] < 100 {
+        out.pair(time[0]);
+    } else {
+        out.digits(time[0], 2);
+    }
     out.push(b':');
-    out.digits(time[1], 2);
+    out.pair(time[1]);
     out.push(b':');
-    out.digits(time[2], 2);
+    out.pair(time[2]);
 }
 
 /// MySQL 9 VECTOR: little-endian f32s, rendered as `VECTOR_TO_STRING` does:
@@ -383,7 +394,7 @@ fn time_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     }
     push_time(&mut out, [(hms >> 12) & 0x3ff, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
-    Ok(out.to_owned_string())
+    Ok(out.to_text())
 }
 
 fn datetime_v1(v: u64) -> String {
@@ -409,7 +420,7 @@ fn datetime_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<String, DecodeError> {
     let mut out = Ascii::default();
     push_datetime(&mut out, [ym / 13, ym % 13, ymd & 0x1f], [hms >> 12, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
-    Ok(out.to_owned_string())
+    Ok(out.to_text())
 }
 
 fn timestamp(seconds: u64, micros: u32, fsp: u8, opts: &RenderOptions) -> Result<String, DecodeError> {
@@ -428,7 +439,7 @@ fn timestamp(seconds: u64, micros: u32, fsp: u8, opts: &RenderOptions) -> Result
         );
     }
     push_fraction(&mut out, micros, fsp);
-    Ok(out.to_owned_string())
+    Ok(out.to_text())
 }
 
 /// A DOUBLE as MySQL prints it: the shortest digits that read back as the same double, in fixed
@@ -449,7 +460,7 @@ pub fn format_float(x: f32) -> String {
         return "0".to_owned();
     }
     let mut exp_form = Ascii::default();
-    write!(exp_form, "{:.5e}", f64::from(x).abs()).expect("{:.5e} fits 40 bytes");
+    write!(exp_form, "{:.5e}", f64::from(x).abs()).expect("{:.5e} of a float fits 32 bytes");
     gcvt_layout(x.is_sign_negative(), exp_form.as_str())
 }
 
@@ -473,7 +484,7 @@ fn gcvt_layout(negative: bool, number: &str) -> String {
     while digits.len > 0 && digits.buf[digits.len - 1] == b'0' {
         digits.len -= 1;
     }
-    let mut out = String::with_capacity(digits.len + 24);
+    let mut out = String::default();
     if negative {
         out.push('-');
     }
@@ -525,7 +536,7 @@ mod tests {
         let mut r = ByteReader::new(bytes);
         let s = decode(&mut r, col, &RenderOptions::default()).unwrap();
         assert!(r.is_empty(), "left {} bytes", r.remaining());
-        s
+        s.to_string()
     }
 
     #[test]
