@@ -31,12 +31,35 @@ wait_until() {
   local seconds=$1 what=$2; shift 2
   local deadline=$((SECONDS + seconds))
   until "$@" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      die "$what did not come up within ${seconds}s"
-    fi
+    ((SECONDS < deadline)) || die "$what did not come up within ${seconds}s"
     sleep 0.2
   done
 }
+
+# wait_for_server SECONDS DESCRIPTION PIDFILE LOGFILE COMMAND...: wait_until for a server started with
+# start_daemon; gives up at once if the server exits, and on failure shows the end of its LOGFILE, so
+# the reason is in the output (CI keeps nothing else).
+wait_for_server() {
+  local seconds=$1 what=$2 pidfile=$3 logfile=$4; shift 4
+  local deadline=$((SECONDS + seconds)) problem=""
+  until "$@" >/dev/null 2>&1; do
+    if ! pid_alive "$pidfile"; then
+      problem="exited before it came up"
+    elif ((SECONDS >= deadline)); then
+      problem="did not come up within ${seconds}s"
+    else
+      sleep 0.2
+      continue
+    fi
+    log "last lines of $logfile:"
+    tail -n 25 "$logfile" | sed 's/\x1b\[[0-9;]*m//g' >&2
+    die "$what $problem"
+  done
+}
+
+# used_percent PATH: how full PATH's filesystem is, as (total - available) / total; space reserved for
+# root counts as used, as RocketMQ counts it.
+used_percent() { df -P -B1 "$1" | awk 'NR == 2 { printf "%d", ($2 - $4) * 100 / $2 }'; }
 
 # pid_alive PIDFILE: the recorded process exists and is not a zombie.
 pid_alive() {

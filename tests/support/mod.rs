@@ -231,9 +231,11 @@ impl PrivateStack {
 }
 
 impl Drop for PrivateStack {
+    /// Stops the servers and removes their state, including a RocketMQ store `scripts/stack` kept in
+    /// RAM because the disk was nearly full.
     fn drop(&mut self) {
         let _ = Command::new(repo_root().join("scripts/stack"))
-            .arg("down")
+            .arg("destroy")
             .env("SLUICE_STACK_DIR", self.dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
