@@ -5,7 +5,7 @@
 //! group for the integer part and a shorter trailing group for the fraction. The first bit is the
 //! sign (set = positive); negative numbers are stored with every byte inverted.
 
-use super::value::push_padded;
+use super::ascii::AsciiBuf;
 use super::{ByteReader, DecodeError};
 
 const DIGITS_PER_GROUP: usize = 9;
@@ -38,54 +38,57 @@ pub fn decode(r: &mut ByteReader<'_>, precision: usize, scale: usize) -> Result<
     }
     let mut digits = ByteReader::new(bytes);
     let int_digits = precision - scale;
-    // Sign, integer digits, point, fraction digits.
-    let mut out = String::with_capacity(precision + 3);
+    // Sign, at most 65 digits, point.
+    let mut out = AsciiBuf::<68>::default();
     if negative {
-        out.push('-');
+        out.push(b'-');
     }
-    let int_start = out.len();
+    // Integer part: leading zero groups are skipped, the first non-zero group is printed without
+    // padding, the rest padded; all zero prints one 0.
+    let mut started = false;
     let leading = int_digits % DIGITS_PER_GROUP;
-    if leading > 0 {
-        let group = digits.uint_be(BYTES_FOR_DIGITS[leading])?;
-        push_group(&mut out, group, leading)?;
-    }
-    for _ in 0..int_digits / DIGITS_PER_GROUP {
-        let group = digits.uint_be(4)?;
-        push_group(&mut out, group, DIGITS_PER_GROUP)?;
-    }
-    // Leading zeros of the integer part go, but one digit stays.
-    let zeros = out[int_start..].bytes().take_while(|b| *b == b'0').count();
-    let keep_one = usize::from(zeros == out.len() - int_start);
-    out.replace_range(int_start..int_start + zeros - keep_one.min(zeros), "");
-    if out.len() == int_start {
-        out.push('0');
-    }
-    if scale > 0 {
-        out.push('.');
-        for _ in 0..scale / DIGITS_PER_GROUP {
-            let group = digits.uint_be(4)?;
-            push_group(&mut out, group, DIGITS_PER_GROUP)?;
+    let groups = (leading > 0)
+        .then_some(leading)
+        .into_iter()
+        .chain(std::iter::repeat_n(DIGITS_PER_GROUP, int_digits / DIGITS_PER_GROUP));
+    for width in groups {
+        let group = read_group(&mut digits, width)?;
+        if started {
+            out.digits(group, width);
+        } else if group > 0 {
+            out.digits(group, 1);
+            started = true;
         }
+    }
+    if !started {
+        out.push(b'0');
+    }
+    let mut fraction_nonzero = false;
+    if scale > 0 {
+        out.push(b'.');
         let trailing = scale % DIGITS_PER_GROUP;
-        if trailing > 0 {
-            let group = digits.uint_be(BYTES_FOR_DIGITS[trailing])?;
-            push_group(&mut out, group, trailing)?;
+        let groups =
+            std::iter::repeat_n(DIGITS_PER_GROUP, scale / DIGITS_PER_GROUP).chain((trailing > 0).then_some(trailing));
+        for width in groups {
+            let group = read_group(&mut digits, width)?;
+            fraction_nonzero |= group > 0;
+            out.digits(group, width);
         }
     }
     // Negative zero prints as zero.
-    if negative && out[1..].bytes().all(|b| b == b'0' || b == b'.') {
-        out.remove(0);
+    if negative && !started && !fraction_nonzero {
+        return Ok(out.as_str()[1..].to_owned());
     }
-    Ok(out)
+    Ok(out.to_text())
 }
 
-/// Append `value` as exactly `width` zero-padded digits.
-fn push_group(out: &mut String, value: u64, width: usize) -> Result<(), DecodeError> {
+/// The next group of `width` digits, checked to have no more.
+fn read_group(digits: &mut ByteReader<'_>, width: usize) -> Result<u64, DecodeError> {
+    let value = digits.uint_be(BYTES_FOR_DIGITS[width])?;
     if value >= 10u64.pow(width as u32) {
         return Err(DecodeError::Malformed(format!("DECIMAL digit group {value} exceeds {width} digits")));
     }
-    push_padded(out, value, width);
-    Ok(())
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -147,6 +150,11 @@ pub(crate) mod tests {
         assert_eq!(round_trip("-0.5", 10, 2), "-0.50");
         assert_eq!(round_trip("0", 10, 2), "0.00");
         assert_eq!(round_trip("42", 5, 0), "42");
+        assert_eq!(round_trip("5", 20, 0), "5");
+        assert_eq!(round_trip("1000000000", 20, 0), "1000000000");
+        assert_eq!(round_trip("-1000000000000000000.000000001", 30, 9), "-1000000000000000000.000000001");
+        assert_eq!(round_trip("-0", 10, 2), "0.00");
+        assert_eq!(round_trip("-0", 5, 0), "0");
         assert_eq!(round_trip("-99999", 5, 0), "-99999");
         let max65 = "9".repeat(35) + "." + &"9".repeat(30);
         assert_eq!(round_trip(&max65, 65, 30), max65);

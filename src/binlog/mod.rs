@@ -13,6 +13,7 @@
 //! - A short or inconsistent event is an error ([`DecodeError`]); nothing here panics on input.
 //!   Callers attach the binlog file and offset ([`EventError`]).
 
+mod ascii;
 pub mod checksum;
 pub mod column;
 pub mod decimal;

@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use base64::Engine;
 
+use super::ascii::Ascii;
 use super::column::{Charset, ColumnCodec, ColumnType};
 use super::{ByteReader, DecodeError, decimal, json};
 
@@ -172,84 +173,6 @@ fn int(raw: u64, bytes: u32, unsigned: bool) -> String {
     }
     out.to_text()
 }
-
-/// `v` in decimal, zero-padded to at least `width` digits.
-pub(crate) fn push_padded(out: &mut String, v: u64, width: usize) {
-    let mut digits = Ascii::default();
-    digits.digits(v, width);
-    out.push_str(digits.as_str());
-}
-
-/// A short ASCII text built on the stack: numbers and dates are rendered here and become a
-/// `String` with one exact allocation (`core::fmt` and per-piece `String` pushes cost several times
-/// more per value). Holds 32 bytes: the longest uses are a DATETIME(6) and a `{:.5e}` float (26).
-#[derive(Default)]
-struct Ascii {
-    buf: [u8; 32],
-    len: usize,
-}
-
-impl Ascii {
-    fn push(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-    }
-
-    /// `v` in decimal, zero-padded to at least `width` digits (written right to left in place).
-    fn digits(&mut self, mut v: u64, width: usize) {
-        let start = self.len;
-        let mut i = start + v.checked_ilog10().map_or(1, |log| log as usize + 1).max(width);
-        self.len = i;
-        while v >= 100 {
-            let pair = (v % 100) as usize * 2;
-            v /= 100;
-            i -= 2;
-            self.buf[i] = DIGIT_PAIRS[pair];
-            self.buf[i + 1] = DIGIT_PAIRS[pair + 1];
-        }
-        if v >= 10 {
-            let pair = v as usize * 2;
-            i -= 2;
-            self.buf[i] = DIGIT_PAIRS[pair];
-            self.buf[i + 1] = DIGIT_PAIRS[pair + 1];
-        } else {
-            i -= 1;
-            self.buf[i] = b'0' + v as u8;
-        }
-        self.buf[start..i].fill(b'0');
-    }
-
-    /// `v` (below 100) as two digits.
-    fn pair(&mut self, v: u64) {
-        let at = (v % 100) as usize * 2;
-        self.buf[self.len..self.len + 2].copy_from_slice(&DIGIT_PAIRS[at..at + 2]);
-        self.len += 2;
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII and str pieces are written")
-    }
-
-    fn to_text(&self) -> String {
-        self.as_str().to_owned()
-    }
-}
-
-impl Write for Ascii {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// "00" to "99", two bytes each.
-const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
 
 /// `YYYY-MM-DD hh:mm:ss`.
 /// Month, day, minutes and seconds come from bit fields of at most 6 bits: two digits each.
@@ -451,7 +374,19 @@ pub fn format_double(x: f64) -> String {
     }
     // Ryū gives the shortest round-trip digits, like MySQL's dtoa mode 0.
     let mut shortest = ryu::Buffer::new();
-    gcvt_layout(x.is_sign_negative(), shortest.format_finite(x.abs()))
+    let digits = shortest.format_finite(x.abs());
+    // Ryū's fixed notation (`0.00012`, `123.45`, `7.0`) with at most 15 integer digits is already
+    // MySQL's layout once the `.0` of whole numbers goes; anything else is laid out digit by digit.
+    if !digits.contains('e') && digits.find('.').is_some_and(|point| point <= 15) {
+        let digits = digits.strip_suffix(".0").unwrap_or(digits);
+        let mut out = String::with_capacity(digits.len() + 1);
+        if x.is_sign_negative() {
+            out.push('-');
+        }
+        out.push_str(digits);
+        return out;
+    }
+    gcvt_layout(x.is_sign_negative(), digits)
 }
 
 /// A FLOAT as MySQL prints it: at most six significant digits (FLT_DIG), same layout as DOUBLE.
@@ -466,62 +401,70 @@ pub fn format_float(x: f32) -> String {
 
 /// Lay out a non-negative decimal number (`123.45`, `1.5e-7`, `1e30`) as MySQL's `my_gcvt` does.
 fn gcvt_layout(negative: bool, number: &str) -> String {
-    let (mantissa, exponent) = match number.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().expect("a formatted float's exponent is an integer")),
+    let number = number.as_bytes();
+    let (mantissa, exponent) = match number.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&number[..at], parse_exponent(&number[at + 1..])),
         None => (number, 0),
     };
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let point = mantissa.iter().position(|b| *b == b'.').unwrap_or(mantissa.len());
     // The significant digits, and where the decimal point goes relative to them.
     let mut digits = Ascii::default();
-    let mut decpt = int_part.len() as i32 + exponent;
-    for b in int_part.bytes().chain(frac_part.bytes()) {
-        if b == b'0' && digits.len == 0 {
+    let mut decpt = point as i32 + exponent;
+    for &b in mantissa.iter().filter(|b| **b != b'.') {
+        if b == b'0' && digits.len() == 0 {
             decpt -= 1;
         } else {
             digits.push(b);
         }
     }
-    while digits.len > 0 && digits.buf[digits.len - 1] == b'0' {
-        digits.len -= 1;
-    }
-    let mut out = String::default();
+    digits.trim_end(b'0');
+    let mut out = Ascii::default();
     if negative {
-        out.push('-');
+        out.push(b'-');
     }
-    if digits.len == 0 {
-        out.push('0');
-        return out;
+    if digits.len() == 0 {
+        out.push(b'0');
+        return out.to_text();
     }
-    let len = digits.len as i32;
+    let len = digits.len() as i32;
     let digits = digits.as_str();
     if decpt >= -14 && (decpt <= 15 || len > decpt) {
         if decpt <= 0 {
             out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', decpt.unsigned_abs() as usize));
+            out.push_repeated(b'0', decpt.unsigned_abs() as usize);
             out.push_str(digits);
         } else if decpt < len {
             out.push_str(&digits[..decpt as usize]);
-            out.push('.');
+            out.push(b'.');
             out.push_str(&digits[decpt as usize..]);
         } else {
             out.push_str(digits);
-            out.extend(std::iter::repeat_n('0', (decpt - len) as usize));
+            out.push_repeated(b'0', (decpt - len) as usize);
         }
     } else {
         out.push_str(&digits[..1]);
         if len > 1 {
-            out.push('.');
+            out.push(b'.');
             out.push_str(&digits[1..]);
         }
-        let mut exponent = Ascii::default();
-        exponent.push(b'e');
+        out.push(b'e');
         if decpt - 1 < 0 {
-            exponent.push(b'-');
+            out.push(b'-');
         }
-        exponent.digits(u64::from((decpt - 1).unsigned_abs()), 1);
-        out.push_str(exponent.as_str());
+        out.digits(u64::from((decpt - 1).unsigned_abs()), 1);
     }
-    out
+    out.to_text()
+}
+
+/// The exponent after a formatted float's `e`: an optional sign and decimal digits.
+fn parse_exponent(text: &[u8]) -> i32 {
+    let (negative, digits) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, text),
+    };
+    let magnitude = digits.iter().fold(0i32, |acc, d| acc * 10 + i32::from(d - b'0'));
+    if negative { -magnitude } else { magnitude }
 }
 
 #[cfg(test)]
@@ -558,6 +501,11 @@ mod tests {
             (1.7976931348623157e308, "1.7976931348623157e308"),
             (5e-324, "5e-324"),
             (1234567890123456.0, "1.234567890123456e15"),
+            (7.0, "7"),
+            (-2.5, "-2.5"),
+            (100.0, "100"),
+            (1e-5, "0.00001"),
+            (333333.3333333333, "333333.3333333333"),
         ] {
             assert_eq!(format_double(x), text, "{x:e}");
         }
