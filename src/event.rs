@@ -6,11 +6,13 @@
 //! commit [`Position`]. Positions are therefore always transaction boundaries (invariant 2).
 
 mod gtid;
+mod row_image;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use gtid::{Gtid, GtidParseError, GtidSet, MariadbGtid, MariadbGtidList, MysqlGtid, MysqlGtidSet, Uuid};
+pub use row_image::{Cell, RowImage};
 
 use crate::schema::TableSchema;
 
@@ -58,31 +60,6 @@ impl fmt::Display for Position {
     }
 }
 
-/// One column's value in a row image, in Canal's string form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cell {
-    /// Not part of this image (binlog_row_image=MINIMAL/NOBLOB): unknown, not NULL.
-    Absent,
-    Null,
-    Text(String),
-}
-
-impl Cell {
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            Self::Text(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    pub fn is_present(&self) -> bool {
-        !matches!(self, Self::Absent)
-    }
-}
-
-/// All columns of a table, in table order.
-pub type RowImage = Vec<Cell>;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RowKind {
     Insert,
@@ -105,6 +82,13 @@ impl RowKind {
 pub struct RowChange {
     pub before: Option<RowImage>,
     pub after: Option<RowImage>,
+}
+
+impl RowChange {
+    /// Approximate memory held, for byte-bounded queues.
+    pub fn size_bytes(&self) -> usize {
+        size_of::<Self>() + [&self.before, &self.after].into_iter().flatten().map(RowImage::size_bytes).sum::<usize>()
+    }
 }
 
 /// Where in the binlog a change was read.

@@ -17,7 +17,7 @@ use regex::{Regex, RegexBuilder};
 
 pub use topic::TopicRules;
 
-use crate::event::Cell;
+use crate::event::{Cell, RowImage};
 use crate::schema::TableSchema;
 
 /// Java's `String.hashCode`: `h = 31*h + c` over UTF-16 code units, wrapping.
@@ -157,7 +157,7 @@ impl Partitioner {
     }
 
     /// The partition of one row image under `routing`.
-    pub fn partition(&self, routing: &RowRouting, database: &str, image: &[Cell]) -> u32 {
+    pub fn partition(&self, routing: &RowRouting, database: &str, image: &RowImage) -> u32 {
         match routing {
             RowRouting::Fixed(p) => *p,
             RowRouting::ByColumns(columns) => {
@@ -209,7 +209,7 @@ mod tests {
         let p = Partitioner::new(8, &["shop\\..*:$pk$".into()], true).unwrap();
         let routing = p.routing_for(&t);
         assert_eq!(routing, RowRouting::ByColumns(vec![0]));
-        let image = vec![Cell::Text("42".into()), Cell::Text("x".into())];
+        let image = RowImage::from([Cell::Text("42"), Cell::Text("x")]);
         let expected = java_partition(java_hash("shop") ^ java_hash("42"), 8);
         assert_eq!(p.partition(&routing, "shop", &image), expected);
 
@@ -228,7 +228,7 @@ mod tests {
     fn null_key_hashes_as_empty_string() {
         let p = Partitioner::new(5, &["shop.orders:customer".into()], true).unwrap();
         let routing = p.routing_for(&table());
-        let image = vec![Cell::Text("1".into()), Cell::Null];
+        let image = RowImage::from([Cell::Text("1"), Cell::Null]);
         assert_eq!(p.partition(&routing, "shop", &image), java_partition(java_hash("shop") ^ java_hash(""), 5));
     }
 }

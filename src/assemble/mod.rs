@@ -29,7 +29,7 @@ use crate::binlog::payload::PayloadEvents;
 use crate::binlog::value::RenderOptions;
 use crate::binlog::{DecodeError, EventData, EventDecoder, EventError, EventHeader, EventType, RowsKind};
 use crate::event::{
-    BinlogPosition, Cell, Change, DdlChange, EventOrigin, Gtid, GtidSet, Position, RowChange, RowKind, RowsChange,
+    BinlogPosition, Change, DdlChange, EventOrigin, Gtid, GtidSet, Position, RowChange, RowKind, RowsChange,
     TransactionChunk,
 };
 use crate::schema::ddl::{self, Statement};
@@ -410,7 +410,7 @@ impl Assembler {
         let at = self.origin(header).position;
         let schema =
             self.registry.table(&map, &at).await.map_err(|source| AssembleError::Schema { position: at, source })?;
-        let images = rows
+        let changed = rows
             .decode_rows(&schema.codecs, &self.config.render)
             .map_err(|e| self.event_error(Some(header), header.event_type, e))?;
         let kind = match rows.kind {
@@ -418,21 +418,14 @@ impl Assembler {
             RowsKind::Update => RowKind::Update,
             RowsKind::Delete => RowKind::Delete,
         };
-        let mut size = 256;
-        let rows: Vec<RowChange> = images
-            .into_iter()
-            .map(|pair| {
-                size += image_size(pair.before.as_deref()) + image_size(pair.after.as_deref());
-                RowChange { before: pair.before, after: pair.after }
-            })
-            .collect();
+        let size = 256 + changed.iter().map(RowChange::size_bytes).sum::<usize>();
         if let Some(open) = &mut self.open
             && let Some(Change::Rows(last)) = open.changes.last_mut()
             && Arc::ptr_eq(&last.table, &schema)
             && last.kind == kind
             && open.last_rows_bytes + size <= MERGE_ROWS_BYTES
         {
-            last.rows.extend(rows);
+            last.rows.extend(changed);
             open.last_rows_bytes += size;
             open.size_bytes += size;
             return Ok(());
@@ -440,7 +433,7 @@ impl Assembler {
         let change = Change::Rows(RowsChange {
             table: schema,
             kind,
-            rows,
+            rows: changed,
             origin: self.origin(header),
             table_id: rows_table_id,
         });
@@ -507,8 +500,4 @@ impl Assembler {
             size_bytes: open.size_bytes,
         })
     }
-}
-
-fn image_size(image: Option<&[Cell]>) -> usize {
-    image.map_or(0, |cells| cells.iter().map(|c| 32 + c.as_text().map_or(0, str::len)).sum())
 }

@@ -1,6 +1,6 @@
-//! A short ASCII text built on the stack. Numbers, dates and decimals are rendered here and become a
-//! `String` with one exact allocation: `core::fmt` and per-piece `String` pushes cost several times
-//! more per value, and row decoding renders every value of every row.
+//! A short ASCII text built on the stack. Numbers, dates and decimals are rendered here and then
+//! copied into the row image's buffer in one piece: `core::fmt` and per-piece `String` pushes cost
+//! several times more per value, and row decoding renders every value of every row.
 //!
 //! Invariant: the filled part of the buffer is ASCII. Every byte comes from [`AsciiBuf::push`] and
 //! [`AsciiBuf::push_repeated`] (which check it), the digit writers, or [`Write::write_str`] (which
@@ -81,6 +81,13 @@ impl<const N: usize> AsciiBuf<N> {
         self.len += 2;
     }
 
+    /// Append bytes laid out in full by the caller (a date with its separators).
+    pub(crate) fn push_array<const M: usize>(&mut self, bytes: [u8; M]) {
+        assert!(bytes.is_ascii(), "AsciiBuf holds ASCII only");
+        self.buf[self.len..self.len + M].copy_from_slice(&bytes);
+        self.len += M;
+    }
+
     /// Drop trailing `b` bytes (ASCII, so no character is cut).
     pub(crate) fn trim_end(&mut self, b: u8) {
         while self.len > 0 && self.buf[self.len - 1] == b {
@@ -96,10 +103,6 @@ impl<const N: usize> AsciiBuf<N> {
         debug_assert!(self.as_bytes().is_ascii());
         // SAFETY: the filled part is ASCII (the module's invariant), hence UTF-8.
         unsafe { std::str::from_utf8_unchecked(self.as_bytes()) }
-    }
-
-    pub(crate) fn to_text(&self) -> String {
-        self.as_str().to_owned()
     }
 }
 
@@ -127,7 +130,7 @@ fn decimal_len(v: u64) -> usize {
 }
 
 /// 10⁰ to 10¹⁹.
-const POWERS_OF_TEN: [u64; 20] = {
+pub(crate) const POWERS_OF_TEN: [u64; 20] = {
     let mut table = [1u64; 20];
     let mut i = 1;
     while i < 20 {
@@ -136,6 +139,12 @@ const POWERS_OF_TEN: [u64; 20] = {
     }
     table
 };
+
+/// `v % 100` as two ASCII digits.
+pub(crate) fn digit_pair(v: u64) -> [u8; 2] {
+    let at = (v % 100) as usize * 2;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
 
 /// "00" to "99", two bytes each.
 const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
@@ -158,7 +167,8 @@ mod tests {
         out.digits(u64::MAX, 1);
         out.push(b' ');
         out.pair(5);
-        assert_eq!(out.as_str(), "0 0007 18446744073709551615 05");
+        out.push_array([b' ', digit_pair(142)[0], digit_pair(142)[1]]);
+        assert_eq!(out.as_str(), "0 0007 18446744073709551615 05 42");
     }
 
     #[test]

@@ -187,13 +187,15 @@ impl Charset {
         }
     }
 
-    /// Decode a column value exactly; `None` when the bytes are not valid in this charset.
-    pub fn decode(self, bytes: &[u8]) -> Option<String> {
+    /// Decode a column value exactly, appending it to `out`; `None` (and `out` unchanged) when the
+    /// bytes are not valid in this charset.
+    pub fn decode_into(self, bytes: &[u8], out: &mut String) -> Option<()> {
         match self {
-            Self::Latin1 => Some(bytes.iter().map(|&b| cp1252_char(b)).collect()),
-            Self::Binary => Some(bytes.iter().map(|&b| char::from(b)).collect()),
-            Self::Utf8 | Self::Other(_) => std::str::from_utf8(bytes).ok().map(str::to_owned),
+            Self::Latin1 => out.extend(bytes.iter().map(|&b| cp1252_char(b))),
+            Self::Binary => out.extend(bytes.iter().map(|&b| char::from(b))),
+            Self::Utf8 | Self::Other(_) => out.push_str(std::str::from_utf8(bytes).ok()?),
         }
+        Some(())
     }
 }
 
@@ -275,8 +277,12 @@ mod tests {
 
     #[test]
     fn latin1_is_cp1252() {
-        assert_eq!(Charset::Latin1.decode(b"caf\xe9 \x80").unwrap(), "café €");
-        assert_eq!(Charset::Binary.decode(b"\xff\x00").unwrap(), "\u{ff}\u{0}");
-        assert!(Charset::Utf8.decode(b"\xff").is_none());
+        let decode = |charset: Charset, bytes: &[u8]| {
+            let mut out = String::from("<");
+            charset.decode_into(bytes, &mut out).map(|()| out)
+        };
+        assert_eq!(decode(Charset::Latin1, b"caf\xe9 \x80").unwrap(), "<café €");
+        assert_eq!(decode(Charset::Binary, b"\xff\x00").unwrap(), "<\u{ff}\u{0}");
+        assert!(decode(Charset::Utf8, b"\xff").is_none());
     }
 }

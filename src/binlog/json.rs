@@ -27,12 +27,11 @@ const OPAQUE: u8 = 0x0f;
 /// Nesting limit: MySQL refuses documents deeper than 100 levels.
 const MAX_DEPTH: usize = 150;
 
-/// Render a binary JSON document.
-pub fn to_text(bytes: &[u8]) -> Result<String, DecodeError> {
+/// Render a binary JSON document, appending it to `out`.
+pub fn write_text(bytes: &[u8], out: &mut String) -> Result<(), DecodeError> {
     let (&kind, body) = bytes.split_first().ok_or_else(|| DecodeError::Malformed("empty JSON value".into()))?;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    write_value(&mut out, kind, body, 0)?;
-    Ok(out)
+    out.reserve(bytes.len() * 2);
+    write_value(out, kind, body, 0)
 }
 
 fn malformed(what: &str) -> DecodeError {
@@ -62,8 +61,9 @@ fn write_value(out: &mut String, kind: u8, data: &[u8], depth: usize) -> Result<
         DOUBLE => {
             let d = f64::from_le_bytes(r.take(8)?.try_into().expect("took 8 bytes"));
             let text = super::value::format_double(d);
+            let text = text.as_str();
             let integral = !text.contains(['.', 'e']);
-            out.push_str(&text);
+            out.push_str(text);
             if integral {
                 out.push_str(".0");
             }
@@ -261,7 +261,7 @@ fn write_opaque(out: &mut String, field_type: u8, data: &[u8]) -> Result<(), Dec
             let mut r = ByteReader::new(data);
             let precision = usize::from(r.u8()?);
             let scale = usize::from(r.u8()?);
-            out.push_str(&decimal::decode(&mut r, precision, scale)?);
+            decimal::decode(&mut r, precision, scale, out)?;
         }
         T::DATE | T::DATETIME | T::TIMESTAMP | T::TIME => {
             let packed = ByteReader::new(data).u64()? as i64;
@@ -337,6 +337,11 @@ pub(crate) fn sample_document() -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn to_text(bytes: &[u8]) -> Result<String, DecodeError> {
+        let mut out = String::new();
+        write_text(bytes, &mut out).map(|()| out)
+    }
 
     #[test]
     fn small_object_with_nested_array() {

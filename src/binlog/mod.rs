@@ -39,7 +39,7 @@ pub use column::{ColumnCodec, ColumnType};
 pub use event_type::EventType;
 pub use format_description::{ChecksumAlgorithm, FormatDescription};
 pub use reader::ByteReader;
-pub use rows::{RowImagePair, RowsEvent, RowsKind};
+pub use rows::{RowsEvent, RowsKind};
 pub use table_map::TableMap;
 
 use crate::event::{BinlogPosition, GtidSet, MariadbGtid};

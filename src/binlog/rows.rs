@@ -8,7 +8,7 @@ use super::column::{ColumnCodec, ColumnType};
 use super::json_diff;
 use super::value::{self, RenderOptions};
 use super::{ByteReader, DecodeError, EventType};
-use crate::event::Cell;
+use crate::event::{RowChange, RowImage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RowsKind {
@@ -20,13 +20,12 @@ pub enum RowsKind {
 /// Rows event flag: last event of the statement.
 pub const STMT_END_F: u16 = 1;
 
-/// One row of a rows event: WRITE has `after`, DELETE `before`, UPDATE both. Columns missing from
-/// an image (binlog_row_image=MINIMAL/NOBLOB) are [`Cell::Absent`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowImagePair {
-    pub before: Option<Vec<Cell>>,
-    pub after: Option<Vec<Cell>>,
-}
+/// Room made up front from the first row's size is a guess, so it is capped: a huge first row
+/// must not make every small row after it reserve as much (MySQL's default
+/// `binlog_row_event_max_size`; larger images grow as they are written).
+const MAX_TEXT_RESERVED_BYTES: usize = 8192;
+/// Likewise for the number of rows: a tiny first row must not reserve for millions.
+const MAX_ROWS_RESERVED: usize = 1024;
 
 #[derive(Debug)]
 pub struct RowsEvent {
@@ -125,8 +124,13 @@ impl RowsEvent {
         self.rows_end - self.rows_start
     }
 
-    /// Decode every row with one codec per table column.
-    pub fn decode_rows(&self, columns: &[ColumnCodec], opts: &RenderOptions) -> Result<Vec<RowImagePair>, DecodeError> {
+    /// Decode every row with one codec per table column. Columns missing from an image
+    /// (binlog_row_image=MINIMAL/NOBLOB) are [`Cell::Absent`](crate::event::Cell::Absent).
+    pub fn decode_rows<'a>(
+        &'a self,
+        columns: &[ColumnCodec],
+        opts: &RenderOptions,
+    ) -> Result<Vec<RowChange>, DecodeError> {
         if columns.len() != self.column_count {
             return Err(DecodeError::RowShape(format!(
                 "the rows event has {} columns but the table map describes {}",
@@ -137,36 +141,43 @@ impl RowsEvent {
         let json_columns = columns.iter().filter(|c| c.real_type() == ColumnType::JSON).count();
         let mut r = ByteReader::new(&self.raw[self.rows_start..self.rows_end]);
         let mut rows = Vec::new();
+        // Rows of one event are alike: each image's buffer starts at the size of the last one, and
+        // the first row's size tells how many rows to make room for.
+        let mut text_bytes = 0;
+        let mut image = |r: &mut ByteReader<'a>, present: &[bool], json: JsonPass<'_, 'a>| {
+            read_image(r, columns, present, opts, json, &mut text_bytes)
+        };
         while !r.is_empty() {
             let row_start = r.offset();
-            let pair = match self.kind {
-                RowsKind::Write => RowImagePair {
-                    before: None,
-                    after: Some(read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?),
-                },
-                RowsKind::Delete => RowImagePair {
-                    before: Some(read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?),
-                    after: None,
-                },
+            let row = match self.kind {
+                RowsKind::Write => {
+                    RowChange { before: None, after: Some(image(&mut r, &self.present, JsonPass::Plain)?) }
+                }
+                RowsKind::Delete => {
+                    RowChange { before: Some(image(&mut r, &self.present, JsonPass::Plain)?), after: None }
+                }
                 RowsKind::Update if self.partial => {
                     let mut documents = vec![None; columns.len()];
-                    let before = read_image(&mut r, columns, &self.present, opts, JsonPass::Keep(&mut documents))?;
+                    let before = image(&mut r, &self.present, JsonPass::Keep(&mut documents))?;
                     let partial = read_partial_options(&mut r, columns, json_columns)?;
                     let pass = JsonPass::Patch { partial: &partial, documents: &documents };
-                    let after = read_image(&mut r, columns, &self.present_after, opts, pass)?;
-                    RowImagePair { before: Some(before), after: Some(after) }
+                    let after = image(&mut r, &self.present_after, pass)?;
+                    RowChange { before: Some(before), after: Some(after) }
                 }
                 RowsKind::Update => {
-                    let before = read_image(&mut r, columns, &self.present, opts, JsonPass::Plain)?;
-                    let after = read_image(&mut r, columns, &self.present_after, opts, JsonPass::Plain)?;
-                    RowImagePair { before: Some(before), after: Some(after) }
+                    let before = image(&mut r, &self.present, JsonPass::Plain)?;
+                    let after = image(&mut r, &self.present_after, JsonPass::Plain)?;
+                    RowChange { before: Some(before), after: Some(after) }
                 }
             };
             if r.offset() == row_start {
                 // No column present: rows of zero bytes would never end.
                 return Err(DecodeError::Malformed("rows event whose row images hold no column".into()));
             }
-            rows.push(pair);
+            if rows.is_empty() {
+                rows.reserve((1 + r.remaining() / (r.offset() - row_start)).min(MAX_ROWS_RESERVED));
+            }
+            rows.push(row);
         }
         Ok(rows)
     }
@@ -190,26 +201,29 @@ enum JsonPass<'p, 'a> {
     },
 }
 
+/// One row image. Its text buffer starts with room for `text_bytes`, which is then set to the
+/// image's size (the next row of the event is likely alike).
 fn read_image<'a>(
     r: &mut ByteReader<'a>,
     columns: &[ColumnCodec],
     present: &[bool],
     opts: &RenderOptions,
     mut json: JsonPass<'_, 'a>,
-) -> Result<Vec<Cell>, DecodeError> {
+    text_bytes: &mut usize,
+) -> Result<RowImage, DecodeError> {
     let present_count = present.iter().filter(|p| **p).count();
     let nulls = r.take(present_count.div_ceil(8))?;
-    let mut image = Vec::with_capacity(columns.len());
+    let mut image = RowImage::with_capacity(columns.len(), (*text_bytes).min(MAX_TEXT_RESERVED_BYTES));
     let mut ordinal = 0;
     for (i, column) in columns.iter().enumerate() {
         if !present[i] {
-            image.push(Cell::Absent);
+            image.push_absent();
             continue;
         }
         let is_null = nulls[ordinal / 8] & (1 << (ordinal % 8)) != 0;
         ordinal += 1;
         if is_null {
-            image.push(Cell::Null);
+            image.push_null();
             continue;
         }
         let in_column = |e| match e {
@@ -217,7 +231,7 @@ fn read_image<'a>(
             DecodeError::Malformed(msg) => DecodeError::Malformed(format!("column {}: {msg}", i + 1)),
             other => other,
         };
-        let text = match &mut json {
+        match &mut json {
             JsonPass::Patch { partial, documents } if partial[i] => {
                 let edits = value::length_prefixed(r, column.meta).map_err(in_column)?;
                 let document = documents[i].ok_or_else(|| {
@@ -228,17 +242,17 @@ fn read_image<'a>(
                         i + 1
                     ))
                 })?;
-                json_diff::apply(document, edits).map_err(in_column)?
+                image.push_text(&json_diff::apply(document, edits).map_err(in_column)?);
             }
             JsonPass::Keep(documents) if column.real_type() == ColumnType::JSON => {
                 let mut peek = ByteReader::new(r.rest());
                 documents[i] = Some(value::length_prefixed(&mut peek, column.meta).map_err(in_column)?);
-                value::decode(r, column, opts).map_err(in_column)?
+                image.push_text_with(|out| value::decode(r, column, opts, out)).map_err(in_column)?;
             }
-            _ => value::decode(r, column, opts).map_err(in_column)?,
-        };
-        image.push(Cell::Text(text));
+            _ => image.push_text_with(|out| value::decode(r, column, opts, out)).map_err(in_column)?,
+        }
     }
+    *text_bytes = image.text_len();
     Ok(image)
 }
 
@@ -267,6 +281,7 @@ fn read_partial_options(
 mod tests {
     use super::*;
     use crate::binlog::column::Charset;
+    use crate::event::Cell;
 
     fn rows_event(kind: EventType, column_count: u8, present: u8, present_after: Option<u8>, rows: &[u8]) -> RowsEvent {
         let mut raw = vec![0u8; 19];
@@ -287,8 +302,8 @@ mod tests {
         vec![id, name]
     }
 
-    fn text(s: &str) -> Cell {
-        Cell::Text(s.to_owned())
+    fn image(cells: &[Cell<'_>]) -> RowImage {
+        cells.iter().copied().collect()
     }
 
     #[test]
@@ -302,8 +317,8 @@ mod tests {
         assert!(e.is_statement_end());
         let decoded = e.decode_rows(&columns(), &RenderOptions::default()).unwrap();
         assert_eq!(decoded.len(), 2);
-        assert_eq!(decoded[0].after.as_ref().unwrap(), &vec![text("1"), text("hi")]);
-        assert_eq!(decoded[1].after.as_ref().unwrap(), &vec![text("2"), Cell::Null]);
+        assert_eq!(decoded[0].after.as_ref().unwrap(), &image(&[Cell::Text("1"), Cell::Text("hi")]));
+        assert_eq!(decoded[1].after.as_ref().unwrap(), &image(&[Cell::Text("2"), Cell::Null]));
     }
 
     #[test]
@@ -314,8 +329,8 @@ mod tests {
         rows.extend_from_slice(&[0, 3, b'n', b'e', b'w']);
         let e = rows_event(EventType::UPDATE_ROWS_V2, 2, 0b01, Some(0b10), &rows);
         let decoded = e.decode_rows(&columns(), &RenderOptions::default()).unwrap();
-        assert_eq!(decoded[0].before.as_ref().unwrap(), &vec![text("5"), Cell::Absent]);
-        assert_eq!(decoded[0].after.as_ref().unwrap(), &vec![Cell::Absent, text("new")]);
+        assert_eq!(decoded[0].before.as_ref().unwrap(), &image(&[Cell::Text("5"), Cell::Absent]));
+        assert_eq!(decoded[0].after.as_ref().unwrap(), &image(&[Cell::Absent, Cell::Text("new")]));
     }
 
     #[test]
@@ -343,8 +358,14 @@ mod tests {
         rows.extend_from_slice(&edit);
         let e = rows_event(EventType::PARTIAL_UPDATE_ROWS, 2, 0b11, Some(0b11), &rows);
         let decoded = e.decode_rows(&columns, &RenderOptions::default()).unwrap();
-        assert_eq!(decoded[0].before.as_ref().unwrap(), &vec![text("9"), text(r#"{"a": 1, "b": [true, "x"]}"#)]);
-        assert_eq!(decoded[0].after.as_ref().unwrap(), &vec![text("9"), text(r#"{"a": 26, "b": [true, "x"]}"#)]);
+        assert_eq!(
+            decoded[0].before.as_ref().unwrap(),
+            &image(&[Cell::Text("9"), Cell::Text(r#"{"a": 1, "b": [true, "x"]}"#)])
+        );
+        assert_eq!(
+            decoded[0].after.as_ref().unwrap(),
+            &image(&[Cell::Text("9"), Cell::Text(r#"{"a": 26, "b": [true, "x"]}"#)])
+        );
 
         // The same edit without the document in the before image (MINIMAL) is a clear error.
         let mut minimal = vec![0];

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::assemble::{AssembleError, Assembler, AssemblerConfig, StartState, StatementDml, TableFilter};
 use crate::binlog::file::{BinlogFile, FileError};
 use crate::binlog::value::RenderOptions;
-use crate::event::{Cell, Change, RowKind, TransactionChunk};
+use crate::event::{Cell, Change, RowImage, RowKind, TransactionChunk};
 use crate::schema::{SchemaRegistry, TableSchema};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,16 +70,16 @@ pub async fn decode_binlog<R: Read>(
     Ok(lines)
 }
 
-fn image(table: &TableSchema, cells: &[Cell]) -> Value {
+fn image(table: &TableSchema, cells: &RowImage) -> Value {
     let mut map = Map::new();
-    for (column, cell) in table.columns.iter().zip(cells) {
+    for (column, cell) in table.columns.iter().zip(cells.iter()) {
         match cell {
             Cell::Absent => {}
             Cell::Null => {
                 map.insert(column.name.clone(), Value::Null);
             }
             Cell::Text(t) => {
-                map.insert(column.name.clone(), Value::String(t.clone()));
+                map.insert(column.name.clone(), Value::String(t.to_owned()));
             }
         }
     }
@@ -102,12 +102,12 @@ fn write_chunk(chunk: &TransactionChunk, out: &mut impl Write) -> Result<u64, st
                         "timestamp": rows.origin.timestamp_ms / 1000,
                     });
                     let data = match rows.kind {
-                        RowKind::Delete => row.before.as_deref(),
-                        _ => row.after.as_deref(),
+                        RowKind::Delete => row.before.as_ref(),
+                        _ => row.after.as_ref(),
                     };
                     line["data"] = data.map_or(Value::Null, |c| image(&rows.table, c));
                     if rows.kind == RowKind::Update {
-                        line["before"] = row.before.as_deref().map_or(Value::Null, |c| image(&rows.table, c));
+                        line["before"] = row.before.as_ref().map_or(Value::Null, |c| image(&rows.table, c));
                     }
                     serde_json::to_writer(&mut *out, &line)?;
                     out.write_all(b"\n")?;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::plan::{KeyUpdate, plan_rows};
 use super::{Encoder, MessageHeaders, MessageMeta, OutMessage, PublishedMarks};
-use crate::event::{Cell, Change, Position, RowsChange, TransactionChunk};
+use crate::event::{Cell, Change, Position, RowImage, RowsChange, TransactionChunk};
 use crate::route::{Partitioner, TopicRules};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -293,7 +293,7 @@ fn encode_within_limit(
 }
 
 /// The key of a row: its one key value, or a JSON array of several.
-fn record_key(primary_key: &[usize], image: &[Cell]) -> Vec<u8> {
+fn record_key(primary_key: &[usize], image: &RowImage) -> Vec<u8> {
     let values: Vec<Option<&str>> = primary_key.iter().map(|&i| image.get(i).and_then(Cell::as_text)).collect();
     match values.as_slice() {
         [Some(one)] => one.as_bytes().to_vec(),
@@ -325,7 +325,7 @@ mod tests {
         let rows = ids
             .map(|id| RowChange {
                 before: None,
-                after: Some(vec![Cell::Text(id.to_string()), Cell::Text("x".repeat(filler))]),
+                after: Some(RowImage::from([Cell::Text(&id.to_string()), Cell::Text(&"x".repeat(filler))])),
             })
             .collect();
         let origin =

@@ -36,7 +36,7 @@ impl Encoder for FlatJsonEncoder {
             }
             out.push(b'{');
             let mut first = true;
-            for (column, cell) in columns.iter().zip(row.data) {
+            for (column, cell) in columns.iter().zip(row.data.iter()) {
                 if cell.is_present() {
                     write_entry(out, &mut first, &column.name, cell);
                 }
@@ -65,7 +65,7 @@ impl Encoder for FlatJsonEncoder {
                 out.push(b'{');
                 let mut first = true;
                 if let Some(before) = row.before {
-                    for ((column, old), new) in columns.iter().zip(before).zip(row.data) {
+                    for ((column, old), new) in columns.iter().zip(before.iter()).zip(row.data.iter()) {
                         if old.is_present() && new.is_present() && old != new {
                             write_entry(out, &mut first, &column.name, old);
                         }
@@ -127,7 +127,7 @@ fn write_common(out: &mut Vec<u8>, meta: &MessageMeta<'_>) {
     write!(out, ",\"id\":{}", meta.batch_id).expect("writing to a Vec cannot fail");
 }
 
-fn write_entry(out: &mut Vec<u8>, first: &mut bool, name: &str, cell: &Cell) {
+fn write_entry(out: &mut Vec<u8>, first: &mut bool, name: &str, cell: Cell<'_>) {
     if !*first {
         out.push(b',');
     }
@@ -148,7 +148,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::binlog::{ColumnCodec, ColumnType};
-    use crate::event::{BinlogPosition, DdlKind, EventOrigin};
+    use crate::event::{BinlogPosition, DdlKind, EventOrigin, RowImage};
     use crate::schema::Column;
 
     fn table() -> TableSchema {
@@ -183,13 +183,13 @@ mod tests {
         MessageMeta { batch_id: 7, build_time_ms: 1_700_000_000_123, gtid: "0-1-9", origin, table_id: 42 }
     }
 
-    fn text(s: &str) -> Cell {
-        Cell::Text(s.into())
+    fn text(s: &str) -> Cell<'_> {
+        Cell::Text(s)
     }
 
     #[test]
     fn insert_is_byte_compatible_with_canal() {
-        let row = [text("1"), text("a\"b")];
+        let row = RowImage::from([text("1"), text("a\"b")]);
         let mut out = Vec::new();
         FlatJsonEncoder.encode_rows(
             &mut out,
@@ -206,8 +206,8 @@ mod tests {
 
     #[test]
     fn update_old_has_only_changed_columns_and_is_aligned() {
-        let (b1, a1) = ([text("1"), text("x")], [text("1"), text("y")]);
-        let (b2, a2) = ([text("2"), Cell::Null], [text("2"), Cell::Null]);
+        let (b1, a1) = (RowImage::from([text("1"), text("x")]), RowImage::from([text("1"), text("y")]));
+        let (b2, a2) = (RowImage::from([text("2"), Cell::Null]), RowImage::from([text("2"), Cell::Null]));
         let rows = [RowPart { data: &a1, before: Some(&b1) }, RowPart { data: &a2, before: Some(&b2) }];
         let mut out = Vec::new();
         FlatJsonEncoder.encode_rows(&mut out, &meta(&origin()), &table(), RowKind::Update, &rows);

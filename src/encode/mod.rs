@@ -13,7 +13,7 @@ pub use batcher::{Batch, BatchLimits, Batcher};
 pub use flat_json::FlatJsonEncoder;
 pub use protobuf::ProtobufEncoder;
 
-use crate::event::{Cell, DdlChange, EventOrigin, RowKind};
+use crate::event::{DdlChange, EventOrigin, RowImage, RowKind};
 use crate::schema::TableSchema;
 
 /// One message for the broker.
@@ -56,8 +56,8 @@ pub type PublishedMarks = std::collections::HashMap<(Arc<str>, u32), (crate::eve
 /// (for `old`).
 #[derive(Debug, Clone, Copy)]
 pub struct RowPart<'a> {
-    pub data: &'a [Cell],
-    pub before: Option<&'a [Cell]>,
+    pub data: &'a RowImage,
+    pub before: Option<&'a RowImage>,
 }
 
 /// Fields of a message that do not come from the rows.

@@ -13,7 +13,7 @@
 use prost::Message as _;
 
 use super::{Encoder, MessageMeta, RowPart};
-use crate::event::{Cell, DdlChange, RowKind};
+use crate::event::{Cell, DdlChange, RowImage, RowKind};
 use crate::schema::TableSchema;
 
 /// Types generated from `proto/*.proto` (Canal's names and field numbers).
@@ -105,18 +105,18 @@ fn event_type(kind: RowKind) -> canal::EventType {
 /// The columns an image has, in table order. `compare_with`: for after images, `Some(before)` marks
 /// columns whose value differs from the before image as updated (`Some(None)`: every column, for
 /// INSERT); `None` for before images (never updated).
-fn columns(table: &TableSchema, image: &[Cell], compare_with: Option<Option<&[Cell]>>) -> Vec<canal::Column> {
+fn columns(table: &TableSchema, image: &RowImage, compare_with: Option<Option<&RowImage>>) -> Vec<canal::Column> {
     table
         .columns
         .iter()
-        .zip(image)
+        .zip(image.iter())
         .enumerate()
         .filter(|(_, (_, cell))| cell.is_present())
         .map(|(index, (column, cell))| {
             let updated = match compare_with {
                 None => false,
                 Some(None) => true,
-                Some(Some(before)) => before.get(index).is_none_or(|old| old != cell),
+                Some(Some(before)) => before.get(index) != Some(cell),
             };
             canal::Column {
                 index: index as i32,
@@ -208,8 +208,8 @@ mod tests {
         MessageMeta { batch_id: 5, build_time_ms: 0, gtid: "0-7-12", origin, table_id: 42 }
     }
 
-    fn text(s: &str) -> Cell {
-        Cell::Text(s.into())
+    fn text(s: &str) -> Cell<'_> {
+        Cell::Text(s)
     }
 
     fn one(payload: &[u8]) -> (canal::Entry, canal::RowChange) {
@@ -225,7 +225,8 @@ mod tests {
     #[test]
     fn update_carries_header_images_and_updated_flags() {
         let table = crate::schema::int_table("shop", "orders", &[("id", true), ("qty", false), ("note", false)]);
-        let (before, after) = ([text("1"), text("2"), Cell::Null], [text("1"), text("3"), Cell::Null]);
+        let before = RowImage::from([text("1"), text("2"), Cell::Null]);
+        let after = RowImage::from([text("1"), text("3"), Cell::Null]);
         let mut out = Vec::new();
         ProtobufEncoder.encode_rows(
             &mut out,
@@ -280,7 +281,7 @@ mod tests {
     #[test]
     fn insert_marks_every_column_updated_and_delete_has_only_before() {
         let table = crate::schema::int_table("shop", "orders", &[("id", true), ("qty", false)]);
-        let image = [text("1"), text("2")];
+        let image = RowImage::from([text("1"), text("2")]);
         let mut out = Vec::new();
         ProtobufEncoder.encode_rows(
             &mut out,
@@ -308,7 +309,7 @@ mod tests {
     #[test]
     fn absent_columns_are_left_out() {
         let table = crate::schema::int_table("shop", "orders", &[("id", true), ("qty", false)]);
-        let image = [text("1"), Cell::Absent];
+        let image = RowImage::from([text("1"), Cell::Absent]);
         let mut out = Vec::new();
         ProtobufEncoder.encode_rows(
             &mut out,
