@@ -29,21 +29,19 @@ die() { log "error: $*"; exit 1; }
 # wait_until SECONDS DESCRIPTION COMMAND...: retry COMMAND every 0.2 s until it succeeds or time runs out.
 wait_until() {
   local seconds=$1 what=$2; shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < deadline)) || die "$what did not come up within ${seconds}s"
-    sleep 0.2
-  done
+  wait_for_server "$seconds" "$what" "" "" "$@"
 }
 
 # wait_for_server SECONDS DESCRIPTION PIDFILE LOGFILE COMMAND...: wait_until for a server started with
 # start_daemon; gives up at once if the server exits, and on failure shows the end of its LOGFILE, so
-# the reason is in the output (CI keeps nothing else).
+# the reason is in the output (CI keeps nothing else). Empty PIDFILE and LOGFILE: no server to watch.
+# COMMAND must return on its own: probes carry their own timeouts (a ZooKeeper probe once hung here
+# for 15 minutes on a server that accepted the connection and never answered).
 wait_for_server() {
   local seconds=$1 what=$2 pidfile=$3 logfile=$4; shift 4
   local deadline=$((SECONDS + seconds)) problem=""
   until "$@" >/dev/null 2>&1; do
-    if ! pid_alive "$pidfile"; then
+    if [[ -n $pidfile ]] && ! pid_alive "$pidfile"; then
       problem="exited before it came up"
     elif ((SECONDS >= deadline)); then
       problem="did not come up within ${seconds}s"
@@ -51,8 +49,10 @@ wait_for_server() {
       sleep 0.2
       continue
     fi
-    log "last lines of $logfile:"
-    tail -n 25 "$logfile" | sed 's/\x1b\[[0-9;]*m//g' >&2
+    if [[ -n $logfile ]]; then
+      log "last lines of $logfile:"
+      tail -n 25 "$logfile" | sed 's/\x1b\[[0-9;]*m//g' >&2
+    fi
     die "$what $problem"
   done
 }
@@ -103,7 +103,7 @@ stop_daemon() {
   log "stopped $name (pid $pid)"
 }
 
-port_open() { nc -z 127.0.0.1 "$1"; }
+port_open() { timeout 5 nc -z 127.0.0.1 "$1"; }
 
 # apt_install PACKAGE...: install the Debian packages that are missing, without starting services.
 apt_install() {
