@@ -388,3 +388,91 @@ async fn cursor_is_canal_log_position_at_the_transaction_boundary() {
     let json: Value = serde_json::from_slice(&data).unwrap();
     assert_eq!(json, serde_json::json!({"active": true, "address": config.address}));
 }
+
+/// Every code of `charset` (one byte, or lead and trail bytes for a two-byte set), skipping `?`.
+fn candidate_codes(charset: &sluice::binlog::column::LegacyCharset) -> Vec<Vec<u8>> {
+    let mut codes: Vec<Vec<u8>> = (0x21..=0xffu8).filter(|&b| b != b'?').map(|b| vec![b]).collect();
+    if charset.max_char_bytes == 2 {
+        codes.retain(|c| c[0] < 0x80);
+        for lead in 0x81..=0xfeu8 {
+            codes.extend((0x40..=0xfeu8).filter(|&t| t != 0x7f).map(|trail| vec![lead, trail]));
+        }
+    }
+    codes
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// For each legacy character set, every code MariaDB converts to utf8mb4 decodes to the same
+/// character in Sluice; then a row of such text in columns of each set goes through the pipeline
+/// and arrives as MariaDB shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_charsets_match_mariadb() {
+    use sluice::binlog::Charset;
+    use sluice::binlog::column::LEGACY_CHARSETS;
+
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "charsets").await;
+    // Per set: the raw bytes of a sample of codes MariaDB maps, for the pipeline row.
+    let mut samples = Vec::new();
+    for charset in LEGACY_CHARSETS {
+        let name = charset.name;
+        let codes = candidate_codes(charset);
+        // Codes separated by spaces, which no code here can absorb as a trail byte: MariaDB's
+        // conversion of each code is the text between two spaces ('?' where it has no mapping).
+        let joined: Vec<u8> = codes.join(&b' ');
+        // (A `_gb2312 x'…'` literal must be well formed; CONVERT of bytes marks bad codes instead.)
+        let sql = format!("SELECT CONVERT(CONVERT(x'{}' USING {name}) USING utf8mb4)", hex(&joined));
+        let converted = db.query(&sql).await;
+        let converted = converted[0][0].clone().unwrap_or_else(|| panic!("{name}: MariaDB returned NULL"));
+        let pieces: Vec<&str> = converted.split(' ').collect();
+        assert_eq!(pieces.len(), codes.len(), "{name}: one piece per code");
+        let (mut compared, mut mismatches, mut sample) = (0, Vec::new(), Vec::new());
+        for (code, want) in codes.iter().zip(&pieces) {
+            if want.contains('?') {
+                continue; // MariaDB has no mapping for this code
+            }
+            compared += 1;
+            let mut got = String::new();
+            let decoded = Charset::from_name(name).decode_into(code, &mut got);
+            if decoded.is_none() || got != *want {
+                mismatches.push(format!("{}: MariaDB {want:?}, Sluice {:?}", hex(code), decoded.map(|()| &got)));
+            } else if sample.len() < 600 && compared % 7 == 0 {
+                sample.extend_from_slice(code);
+            }
+        }
+        assert!(compared > 90, "{name}: only {compared} codes compared");
+        assert!(
+            mismatches.is_empty(),
+            "{name}: {} of {compared} codes differ, e.g. {:?}",
+            mismatches.len(),
+            &mismatches[..mismatches.len().min(12)]
+        );
+        samples.push((name, sample));
+    }
+
+    let columns: Vec<String> = samples.iter().map(|(name, _)| format!("`{name}` TEXT CHARACTER SET {name}")).collect();
+    db.exec(&format!("CREATE TABLE legacy (id INT PRIMARY KEY, {})", columns.join(", "))).await;
+    let config = SluiceConfig::new(&stack, &db.name);
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    let values: Vec<String> = samples.iter().map(|(name, sample)| format!("_{name} x'{}'", hex(sample))).collect();
+    db.exec(&format!("INSERT INTO legacy VALUES (1, {})", values.join(", "))).await;
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || consume_until(&kafka, &topic, WAIT, |records| ids_in(records, "legacy").contains(&1))
+    })
+    .await
+    .unwrap();
+    let record = records.iter().find(|r| r.json["table"] == "legacy").unwrap();
+    let names: Vec<String> = samples.iter().map(|(name, _)| format!("`{name}`")).collect();
+    let shown = db.query(&format!("SELECT {} FROM legacy WHERE id = 1", names.join(", "))).await;
+    for (i, (name, _)) in samples.iter().enumerate() {
+        let want = shown[0][i].clone().unwrap();
+        assert_eq!(record.json["data"][0][*name], want.as_str(), "column {name}");
+        assert!(!want.is_ascii(), "{name}: the sample holds non-ASCII text");
+    }
+    drop(sluice);
+}

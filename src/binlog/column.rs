@@ -147,9 +147,38 @@ pub enum Charset {
     Latin1,
     /// Bytes, not text (BINARY, VARBINARY, BLOB).
     Binary,
+    /// A legacy character set such as gbk or cp1251 (see [`LEGACY_CHARSETS`]).
+    Legacy(&'static LegacyCharset),
     /// Another character set, by collation id: decoded as UTF-8 if valid, else an error.
     Other(u16),
 }
+
+/// A MySQL character set decoded with the WHATWG encoding of the same repertoire.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct LegacyCharset {
+    /// MySQL's name for it (information_schema's CHARACTER_SET_NAME).
+    pub name: &'static str,
+    pub encoding: &'static encoding_rs::Encoding,
+    /// Bytes of its longest character.
+    pub max_char_bytes: u8,
+}
+
+/// The legacy character sets Sluice decodes. Each was compared with MariaDB's own conversion to
+/// utf8mb4 over every code MariaDB maps (tests/end_to_end.rs, `legacy_charsets_match_mariadb`); a
+/// byte sequence the encoding does not define is an error, never a replacement character. Left
+/// out because MariaDB maps some codes differently from every WHATWG encoding (seen in that
+/// test): gb2312 (2 codes), big5 (267), greek (2), hebrew (1), koi8u (3), cp866 (2); their text
+/// stays [`Charset::Other`].
+pub static LEGACY_CHARSETS: &[LegacyCharset] = &[
+    LegacyCharset { name: "gbk", encoding: encoding_rs::GBK, max_char_bytes: 2 },
+    LegacyCharset { name: "euckr", encoding: encoding_rs::EUC_KR, max_char_bytes: 2 },
+    LegacyCharset { name: "cp1250", encoding: encoding_rs::WINDOWS_1250, max_char_bytes: 1 },
+    LegacyCharset { name: "cp1251", encoding: encoding_rs::WINDOWS_1251, max_char_bytes: 1 },
+    LegacyCharset { name: "cp1256", encoding: encoding_rs::WINDOWS_1256, max_char_bytes: 1 },
+    LegacyCharset { name: "cp1257", encoding: encoding_rs::WINDOWS_1257, max_char_bytes: 1 },
+    LegacyCharset { name: "latin2", encoding: encoding_rs::ISO_8859_2, max_char_bytes: 1 },
+    LegacyCharset { name: "koi8r", encoding: encoding_rs::KOI8_R, max_char_bytes: 1 },
+];
 
 impl Charset {
     /// Map a collation id to its character set. Covers MySQL's and MariaDB's ids for utf8mb3,
@@ -165,6 +194,8 @@ impl Charset {
             33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => Self::Utf8,
             // utf8mb4 (MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range)
             45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => Self::Utf8,
+            // gbk_chinese_ci, gbk_bin (others are looked up by name on the server)
+            28 | 87 => Self::from_name("gbk"),
             _ => Self::Other(id),
         }
     }
@@ -175,7 +206,7 @@ impl Charset {
             "utf8" | "utf8mb3" | "utf8mb4" | "ascii" => Self::Utf8,
             "latin1" => Self::Latin1,
             "binary" => Self::Binary,
-            _ => Self::Other(0),
+            name => LEGACY_CHARSETS.iter().find(|c| c.name == name).map_or(Self::Other(0), Self::Legacy),
         }
     }
 
@@ -183,6 +214,7 @@ impl Charset {
     pub fn decode_lossy(self, bytes: &[u8]) -> String {
         match self {
             Self::Latin1 => bytes.iter().map(|&b| cp1252_char(b)).collect(),
+            Self::Legacy(charset) => charset.encoding.decode_without_bom_handling(bytes).0.into_owned(),
             _ => String::from_utf8_lossy(bytes).into_owned(),
         }
     }
@@ -193,6 +225,9 @@ impl Charset {
         match self {
             Self::Latin1 => out.extend(bytes.iter().map(|&b| cp1252_char(b))),
             Self::Binary => out.extend(bytes.iter().map(|&b| char::from(b))),
+            Self::Legacy(charset) => {
+                out.push_str(&charset.encoding.decode_without_bom_handling_and_without_replacement(bytes)?)
+            }
             Self::Utf8 | Self::Other(_) => out.push_str(std::str::from_utf8(bytes).ok()?),
         }
         Some(())
@@ -284,5 +319,10 @@ mod tests {
         assert_eq!(decode(Charset::Latin1, b"caf\xe9 \x80").unwrap(), "<café €");
         assert_eq!(decode(Charset::Binary, b"\xff\x00").unwrap(), "<\u{ff}\u{0}");
         assert!(decode(Charset::Utf8, b"\xff").is_none());
+        assert_eq!(decode(Charset::from_name("GBK"), b"\xd6\xd0\xce\xc4").unwrap(), "<中文");
+        assert!(decode(Charset::from_name("gbk"), b"\xd6").is_none(), "a lead byte alone is an error");
+        assert_eq!(decode(Charset::from_name("cp1251"), b"\xcf\xf0\xe8").unwrap(), "<При");
+        assert_eq!(Charset::from_collation_id(28), Charset::from_name("gbk"));
+        assert_eq!(Charset::from_name("big5"), Charset::Other(0), "not decoded: MariaDB maps it differently");
     }
 }

@@ -107,6 +107,7 @@ pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
     // Bytes per character, to turn byte lengths into declared lengths.
     let width = match codec.charset {
         Charset::Utf8 => 4,
+        Charset::Legacy(charset) => usize::from(charset.max_char_bytes),
         _ => 1,
     };
     let labels = |kind: &str| match &codec.labels {
