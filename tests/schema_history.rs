@@ -196,9 +196,7 @@ fn tracked(history: &SchemaHistory, schema: &str) -> Shape {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
-    let mut stack = PrivateStack::new();
-    stack.mysql_extra_cnf = "binlog_row_metadata=MINIMAL".into();
-    stack.up(&["mariadb"]);
+    let stack = minimal_metadata_mariadb();
     let mut db = TestDb::create(&stack.mysql(), "history").await;
     let schema = db.name.clone();
     let mut history = SchemaHistory::default();
@@ -248,24 +246,10 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
     assert!(written.len() >= 100, "only {} rows were written between the statements", written.len());
 
     // Decode the server's binlog offline: column names come only from the DDL in it.
-    let binlog_dir = stack.dir().join("mariadb/binlog");
-    let mut files: Vec<_> = std::fs::read_dir(&binlog_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e.to_string_lossy().chars().all(|c| c.is_ascii_digit())))
-        .collect();
-    files.sort();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["binlog", "decode"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
+    let lines = decode_binlogs_offline(&stack);
     let tables: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
-    let decoded: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let decoded: Vec<serde_json::Value> = lines
+        .into_iter()
         .filter(|v| v["database"] == schema.as_str() && v["event"] == "INSERT")
         .filter(|v| v["table"].as_str().is_some_and(|t| tables.contains(&t) && !t.starts_with("t_sel")))
         .collect();
@@ -281,6 +265,55 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
     stack.down(&["mariadb"]);
 }
 
+/// A private MariaDB whose TABLE_MAPs carry no column names or charsets: only the schema history
+/// knows them.
+fn minimal_metadata_mariadb() -> PrivateStack {
+    let mut stack = PrivateStack::new();
+    stack.mysql_extra_cnf = "binlog_row_metadata=MINIMAL".into();
+    stack.up(&["mariadb"]);
+    stack
+}
+
+/// `sluice binlog decode` over every binlog file of a private MariaDB (after FLUSH BINARY LOGS),
+/// one JSON value per line.
+fn decode_binlogs_offline(stack: &PrivateStack) -> Vec<serde_json::Value> {
+    let binlog_dir = stack.dir().join("mariadb/binlog");
+    let mut files: Vec<_> = std::fs::read_dir(&binlog_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e.to_string_lossy().chars().all(|c| c.is_ascii_digit())))
+        .collect();
+    files.sort();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["binlog", "decode"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// A database created without a character set takes the server's (here latin1, as a session may
+/// set it), and so do its tables: decoding the binlog alone, the DDL's QUERY event must say so.
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_in_a_database_created_without_a_charset_take_the_servers() {
+    let stack = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&stack.mysql(), "server_charset").await;
+    let schema = format!("{}_l1", db.name);
+    db.exec("SET SESSION character_set_server = latin1, collation_server = latin1_swedish_ci").await;
+    db.exec(&format!("CREATE DATABASE `{schema}`")).await;
+    db.exec(&format!("CREATE TABLE `{schema}`.t (id INT PRIMARY KEY, v VARCHAR(20))")).await;
+    db.exec(&format!("INSERT INTO `{schema}`.t VALUES (1, 'café €')")).await;
+    let stored = db.query(&format!("SELECT CHARACTER_SET_NAME, HEX(v) FROM information_schema.COLUMNS, `{schema}`.t WHERE TABLE_SCHEMA = '{schema}' AND COLUMN_NAME = 'v'")).await;
+    assert_eq!(stored[0], [Some("latin1".to_owned()), Some("636166E92080".to_owned())], "stored as latin1");
+    db.exec("FLUSH BINARY LOGS").await;
+    let lines = decode_binlogs_offline(&stack);
+    let row = lines.iter().find(|v| v["database"] == schema.as_str() && v["event"] == "INSERT").expect("the INSERT");
+    assert_eq!(row["data"]["v"], "café €", "{row}");
+    db.exec(&format!("DROP DATABASE `{schema}`")).await;
+    stack.down(&["mariadb"]);
+}
+
 /// MINIMAL metadata, and the server moves on while Sluice is down: rows written before an ALTER
 /// but read after it must decode with the columns of their time. information_schema only knows
 /// the new shape; the history Sluice stored in ZooKeeper knows the old one.
@@ -288,9 +321,7 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
 async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
     const WAIT: Duration = Duration::from_secs(90);
     let shared = stack();
-    let mut mysql = PrivateStack::new();
-    mysql.mysql_extra_cnf = "binlog_row_metadata=MINIMAL".into();
-    mysql.up(&["mariadb"]);
+    let mysql = minimal_metadata_mariadb();
     let mut db = TestDb::create(&mysql.mysql(), "restart_ddl").await;
     db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)").await;
     let mut config = SluiceConfig::new(&shared, &db.name);
@@ -365,6 +396,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             at: at(100 + 100 * i),
             default_schema: "s".into(),
             sql: format!("ALTER TABLE t ADD COLUMN c{i} INT"),
+            server_charset: None,
         });
     }
     store.append(&records).await.unwrap();
@@ -387,6 +419,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             at: at(800),
             default_schema: "s".into(),
             sql: "ALTER TABLE t DROP COLUMN c1".into(),
+            server_charset: Some("latin1".into()),
         }])
         .await
         .unwrap();

@@ -453,9 +453,7 @@ impl Assembler {
         query: &crate::binlog::query::Query,
     ) -> Result<(), AssembleError> {
         let at = self.origin(header).position;
-        self.registry
-            .apply_ddl(statement, &query.sql, &query.schema, &at)
-            .map_err(|source| AssembleError::Schema { position: at, source })
+        self.registry.apply_ddl(statement, query, &at).map_err(|source| AssembleError::Schema { position: at, source })
     }
 
     fn add_change(&mut self, change: Change, size: usize) {

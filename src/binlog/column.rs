@@ -210,6 +210,18 @@ impl Charset {
         }
     }
 
+    /// The character set's name as information_schema gives it (utf8mb4 for every UTF-8 form: they
+    /// decode alike); `None` for one known only by collation id.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Self::Utf8 => Some("utf8mb4"),
+            Self::Latin1 => Some("latin1"),
+            Self::Binary => Some("binary"),
+            Self::Legacy(charset) => Some(charset.name),
+            Self::Other(_) => None,
+        }
+    }
+
     /// Decode text for display where a replacement character is acceptable (SQL statements).
     pub fn decode_lossy(self, bytes: &[u8]) -> String {
         match self {

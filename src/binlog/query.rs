@@ -14,6 +14,9 @@ pub struct Query {
     pub sql: String,
     /// MySQL 8 logs DDL with an XID inside the event (`Q_DDL_LOGGED_WITH_XID`).
     pub ddl_xid: Option<u64>,
+    /// The server's default character set (collation_server) when the statement ran: what a
+    /// CREATE DATABASE without one gives. `None` when the event does not say or the set is unknown.
+    pub server_charset: Option<&'static str>,
 }
 
 /// Status variable codes (sql/log_event.h, MariaDB's log_event.h).
@@ -48,6 +51,7 @@ mod status {
 #[derive(Debug, Default)]
 struct StatusVars {
     client_collation: Option<u16>,
+    server_collation: Option<u16>,
     ddl_xid: Option<u64>,
 }
 
@@ -66,7 +70,8 @@ impl Query {
         r.skip(1)?; // NUL after the schema name
         let charset = vars.client_collation.map(Charset::from_collation_id).unwrap_or(Charset::Utf8);
         let sql = charset.decode_lossy(r.take_rest());
-        Ok(Self { thread_id, exec_time_s, error_code, schema, sql, ddl_xid: vars.ddl_xid })
+        let server_charset = vars.server_collation.and_then(|id| Charset::from_collation_id(id).name());
+        Ok(Self { thread_id, exec_time_s, error_code, schema, sql, ddl_xid: vars.ddl_xid, server_charset })
     }
 
     /// MariaDB QUERY_COMPRESSED: the statement text is zlib-compressed behind a MariaDB header.
@@ -132,8 +137,10 @@ fn parse_status_vars(bytes: &[u8]) -> StatusVars {
                     // character_set_client (as a collation id), collation_connection, collation_server:
                     // the statement text is in the client's character set.
                     let client = r.u16()?;
-                    r.skip(4)?;
+                    r.skip(2)?;
+                    let server = r.u16()?;
                     vars.client_collation = Some(client);
+                    vars.server_collation = Some(server);
                 }
                 status::TIME_ZONE | status::CATALOG_NZ => {
                     let len = usize::from(r.u8()?);
@@ -192,14 +199,15 @@ mod tests {
 
     #[test]
     fn parses_schema_sql_and_charset() {
-        // FLAGS2, then CHARSET (client 8 = latin1, connection 33, server 33)
-        let status = [0, 0, 0, 0, 0, 4, 8, 0, 33, 0, 33, 0];
+        // FLAGS2, then CHARSET (client 8 = latin1, connection 33, server 8)
+        let status = [0, 0, 0, 0, 0, 4, 8, 0, 33, 0, 8, 0];
         let mut body = query_body("shop", "", &status);
         body.extend_from_slice(b"ALTER TABLE t COMMENT '\xe9'");
         let q = Query::parse(&body, 13).unwrap();
         assert_eq!(q.schema, "shop");
         assert_eq!(q.thread_id, 7);
         assert_eq!(q.sql, "ALTER TABLE t COMMENT 'é'");
+        assert_eq!(q.server_charset, Some("latin1"));
     }
 
     #[test]

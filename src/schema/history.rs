@@ -87,8 +87,20 @@ impl SchemaHistory {
 
     /// Apply one statement of a QUERY event; `default_schema` is the event's schema.
     pub fn apply(&mut self, sql: &str, default_schema: &str) -> Result<(), HistoryError> {
+        self.apply_on_server(sql, default_schema, None)
+    }
+
+    /// [`apply`](Self::apply) for a statement run with `server_charset` as the server's default
+    /// character set (the QUERY event's collation_server): what a database created without one
+    /// gets, and so the tables created in it without one. Unknown: utf8mb4, MySQL 8's default.
+    pub fn apply_on_server(
+        &mut self,
+        sql: &str,
+        default_schema: &str,
+        server_charset: Option<&str>,
+    ) -> Result<(), HistoryError> {
         let tokens = lex(sql);
-        let mut p = Parser { tokens: &tokens, at: 0, default_schema };
+        let mut p = Parser { tokens: &tokens, at: 0, default_schema, server_charset };
         let result = self.statement(&mut p);
         result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
     }
@@ -114,8 +126,18 @@ impl SchemaHistory {
                         Ok(())
                     }
                     "DATABASE" | "SCHEMA" => {
-                        p.skip_if_not_exists();
+                        let if_not_exists = p.skip_if_not_exists();
                         let schema = p.ident();
+                        // Without a character set of its own it takes the server's; IF NOT EXISTS
+                        // leaves a database already known as it was.
+                        if let Some(charset) = p.server_charset {
+                            let known = self.schema_charsets.entry(schema.clone());
+                            if if_not_exists {
+                                known.or_insert_with(|| charset.to_owned());
+                            } else {
+                                known.insert_entry(charset.to_owned());
+                            }
+                        }
                         self.database_options(p, schema);
                         Ok(())
                     }
@@ -218,6 +240,7 @@ impl SchemaHistory {
         let options = &p.tokens[p.at..];
         let table_charset = table_charset_option(options)
             .or_else(|| self.schema_charsets.get(&name.schema).cloned())
+            .or_else(|| p.server_charset.map(str::to_owned))
             .unwrap_or_else(|| "utf8mb4".to_owned());
         let mut def = TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: Some(table_charset.clone()) };
         for item in split_top_level(items) {
@@ -248,7 +271,8 @@ impl SchemaHistory {
         let rest = &p.tokens[p.at..];
         for spec in split_top_level(rest) {
             let table_charset = def.charset.clone().unwrap_or_else(|| "utf8mb4".to_owned());
-            let mut s = Parser { tokens: spec, at: 0, default_schema: p.default_schema };
+            let mut s =
+                Parser { tokens: spec, at: 0, default_schema: p.default_schema, server_charset: p.server_charset };
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
                     if let Some(charset) = table_charset_option(spec) {
@@ -414,7 +438,7 @@ fn replace_column(
 /// key matters).
 fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
-    let mut p = Parser { tokens: item, at: 0, default_schema: "" };
+    let mut p = Parser { tokens: item, at: 0, default_schema: "", server_charset: None };
     if !first.quoted {
         match first.upper().as_str() {
             "CONSTRAINT" => {
@@ -495,7 +519,7 @@ fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
 
 /// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
 fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String> {
-    let mut p = Parser { tokens, at: 0, default_schema: "" };
+    let mut p = Parser { tokens, at: 0, default_schema: "", server_charset: None };
     let name = p.ident();
     if name.is_empty() {
         return Err("column definition without a name".into());
@@ -530,7 +554,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     };
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset) = (data_type == "serial", false, None);
-    let mut rest = Parser { tokens: &tokens[p.at..], at: 0, default_schema: "" };
+    let mut rest = Parser { tokens: &tokens[p.at..], at: 0, default_schema: "", server_charset: None };
     while rest.at < rest.tokens.len() {
         let t = &rest.tokens[rest.at];
         rest.at += 1;
@@ -797,6 +821,8 @@ struct Parser<'t> {
     tokens: &'t [Token],
     at: usize,
     default_schema: &'t str,
+    /// The server's default character set when the statement ran, if the event said.
+    server_charset: Option<&'t str>,
 }
 
 impl<'t> Parser<'t> {
@@ -983,6 +1009,29 @@ mod tests {
             h.get(&QualifiedName { schema: "db".into(), table: t.into() }).unwrap().columns[0].charset.clone().unwrap()
         };
         assert_eq!([charset("t"), charset("u"), charset("v")], ["latin1", "gbk", "utf8mb3"]);
+    }
+
+    #[test]
+    fn without_a_stated_charset_the_servers_default_applies() {
+        let mut h = SchemaHistory::default();
+        let charset = |h: &SchemaHistory, schema: &str, t: &str| {
+            h.get(&QualifiedName { schema: schema.into(), table: t.into() }).unwrap().columns[0].charset.clone()
+        };
+        // A database created without one takes the server's, and its tables with it.
+        h.apply_on_server("CREATE DATABASE d", "x", Some("latin1")).unwrap();
+        h.apply_on_server("CREATE TABLE t (a VARCHAR(3))", "d", Some("utf8mb4")).unwrap();
+        assert_eq!(charset(&h, "d", "t").as_deref(), Some("latin1"));
+        // IF NOT EXISTS on a known database changes nothing; a stated charset still wins.
+        h.apply_on_server("CREATE DATABASE IF NOT EXISTS d", "x", Some("utf8mb4")).unwrap();
+        h.apply_on_server("CREATE TABLE u (a VARCHAR(3)) CHARSET cp1251", "d", Some("utf8mb4")).unwrap();
+        h.apply_on_server("CREATE TABLE w (a VARCHAR(3))", "d", None).unwrap();
+        assert_eq!(charset(&h, "d", "u").as_deref(), Some("cp1251"));
+        assert_eq!(charset(&h, "d", "w").as_deref(), Some("latin1"));
+        // A database the history never saw created: the statement's server default, else utf8mb4.
+        h.apply_on_server("CREATE TABLE t (a VARCHAR(3))", "old", Some("latin1")).unwrap();
+        h.apply("CREATE TABLE t (a VARCHAR(3))", "older").unwrap();
+        assert_eq!(charset(&h, "old", "t").as_deref(), Some("latin1"));
+        assert_eq!(charset(&h, "older", "t").as_deref(), Some("utf8mb4"));
     }
 
     #[test]

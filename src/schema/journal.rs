@@ -31,10 +31,32 @@ use crate::event::BinlogPosition;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum HistoryRecord {
-    Track { at: BinlogPosition, schema: String, table: String, definition: TableDef },
-    Ddl { at: BinlogPosition, default_schema: String, sql: String },
-    BaseTable { at: BinlogPosition, schema: String, table: String, definition: TableDef },
-    BaseCharset { at: BinlogPosition, schema: String, charset: String },
+    Track {
+        at: BinlogPosition,
+        schema: String,
+        table: String,
+        definition: TableDef,
+    },
+    Ddl {
+        at: BinlogPosition,
+        default_schema: String,
+        sql: String,
+        /// The server's default character set when it ran (absent in records written before it
+        /// was kept, and when the event did not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server_charset: Option<String>,
+    },
+    BaseTable {
+        at: BinlogPosition,
+        schema: String,
+        table: String,
+        definition: TableDef,
+    },
+    BaseCharset {
+        at: BinlogPosition,
+        schema: String,
+        charset: String,
+    },
 }
 
 impl HistoryRecord {
@@ -59,7 +81,9 @@ impl HistoryRecord {
                 history.track(name, definition.clone());
                 Ok(())
             }
-            Self::Ddl { default_schema, sql, .. } => history.apply(sql, default_schema),
+            Self::Ddl { default_schema, sql, server_charset, .. } => {
+                history.apply_on_server(sql, default_schema, server_charset.as_deref())
+            }
             Self::BaseCharset { schema, charset, .. } => {
                 history.set_schema_charset(schema.clone(), charset.clone());
                 Ok(())
@@ -172,7 +196,7 @@ mod tests {
     }
 
     fn ddl(position: BinlogPosition, sql: &str) -> HistoryRecord {
-        HistoryRecord::Ddl { at: position, default_schema: "s".into(), sql: sql.into() }
+        HistoryRecord::Ddl { at: position, default_schema: "s".into(), sql: sql.into(), server_charset: None }
     }
 
     fn columns(history: &SchemaHistory) -> Vec<String> {
@@ -210,6 +234,14 @@ mod tests {
         // Another binlog sequence: nothing can be ordered, everything goes.
         let r = replay(&records, &at("other.000001", 4)).unwrap();
         assert_eq!(r.dropped.len(), 3);
+    }
+
+    #[test]
+    fn ddl_records_written_before_the_server_charset_was_kept_still_load() {
+        let old = r#"{"kind":"ddl","at":{"file":"bin.000001","offset":4},"default_schema":"s","sql":"DROP TABLE t"}"#;
+        let record: HistoryRecord = serde_json::from_str(old).unwrap();
+        assert!(matches!(record, HistoryRecord::Ddl { server_charset: None, .. }));
+        assert_eq!(serde_json::to_string(&record).unwrap(), old, "and are written the same way");
     }
 
     #[test]

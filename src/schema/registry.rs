@@ -8,6 +8,7 @@ use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, is_hidden
 use super::journal::HistoryRecord;
 use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
+use crate::binlog::query::Query;
 use crate::binlog::{Charset, ColumnType, TableMap};
 use crate::event::BinlogPosition;
 use crate::source::{ConnectOptions, Connection, SourceError};
@@ -116,20 +117,15 @@ impl SchemaRegistry {
     /// Apply a DDL statement (of the QUERY event at `at`): the schema history follows it, cached
     /// lookups it may have changed are dropped. A DDL on a tracked table that cannot be applied is
     /// an error.
-    pub fn apply_ddl(
-        &mut self,
-        statement: &Statement,
-        sql: &str,
-        default_schema: &str,
-        at: &BinlogPosition,
-    ) -> Result<(), SchemaError> {
+    pub fn apply_ddl(&mut self, statement: &Statement, query: &Query, at: &BinlogPosition) -> Result<(), SchemaError> {
         self.invalidate(statement);
         if matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
-            self.history.apply(sql, default_schema)?;
+            self.history.apply_on_server(&query.sql, &query.schema, query.server_charset)?;
             self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
-                default_schema: default_schema.to_owned(),
-                sql: sql.to_owned(),
+                default_schema: query.schema.clone(),
+                sql: query.sql.clone(),
+                server_charset: query.server_charset.map(str::to_owned),
             });
         }
         Ok(())
