@@ -19,6 +19,9 @@ use sluice::schema::history::SchemaHistory;
 use sluice::schema::journal::HistoryRecord;
 use support::*;
 
+/// How long a test waits for rows to reach Kafka.
+const WAIT: Duration = Duration::from_secs(90);
+
 /// (name, data type, charset) per column and the primary key, per table.
 type Shape = BTreeMap<String, (Vec<(String, String, Option<String>)>, Vec<String>)>;
 
@@ -319,7 +322,6 @@ async fn tables_in_a_database_created_without_a_charset_take_the_servers() {
 /// the new shape; the history Sluice stored in ZooKeeper knows the old one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
-    const WAIT: Duration = Duration::from_secs(90);
     let shared = stack();
     let mysql = minimal_metadata_mariadb();
     let mut db = TestDb::create(&mysql.mysql(), "restart_ddl").await;
@@ -340,20 +342,23 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
     sluice.restart();
 
     let records = consume_ids(&shared.kafka, &config.topic, "t", 1..=3, WAIT).await;
-    let row = |id: &str| {
-        records
-            .iter()
-            .filter(|r| r.json["table"] == "t" && r.json["type"] == "INSERT")
-            .flat_map(|r| r.rows())
-            .map(|(_, row)| row)
-            .find(|row| row["id"] == id)
-            .unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()))
-    };
+    let row =
+        |id: &str| inserted_row(&records, "t", id).unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()));
     assert_eq!(row("1"), serde_json::json!({"id": "1", "a": "a1", "b": "10"}));
     assert_eq!(row("2"), serde_json::json!({"id": "2", "a": "a2", "b": "20"}));
     assert_eq!(row("3"), serde_json::json!({"c": "c3", "id": "3", "b": "30"}));
 
     // The journal beside the cursor: the table as first seen, then the ALTER.
+    let journal = stored_journal(&config).await;
+    let tracked = journal.iter().position(|r| matches!(r, HistoryRecord::Track { table, .. } if table == "t"));
+    let altered =
+        journal.iter().position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("ALTER TABLE t")));
+    assert!(matches!((tracked, altered), (Some(t), Some(a)) if t < a), "{journal:#?}");
+    mysql.down(&["mariadb"]);
+}
+
+/// The schema history journal a destination stored in ZooKeeper, in write order.
+async fn stored_journal(config: &SluiceConfig) -> Vec<HistoryRecord> {
     let zk = zookeeper_client::Client::connect(&config.zk).await.unwrap();
     let dir = ZkPaths::new(&config.zk_root).schema_history(&config.destination);
     let mut nodes = zk.list_children(&dir).await.unwrap();
@@ -363,10 +368,60 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
         let (data, _) = zk.get_data(&format!("{dir}/{node}")).await.unwrap();
         journal.push(serde_json::from_slice::<HistoryRecord>(&data).unwrap());
     }
-    let tracked = journal.iter().position(|r| matches!(r, HistoryRecord::Track { table, .. } if table == "t"));
-    let altered =
-        journal.iter().position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("ALTER TABLE t")));
-    assert!(matches!((tracked, altered), (Some(t), Some(a)) if t < a), "{journal:#?}");
+    journal
+}
+
+/// A database and a table that existed before the history began, in a character set that is not
+/// the server's (cp1251), with MINIMAL metadata (the history's charsets decide how text decodes):
+/// a table created in that database takes its charset from information_schema.SCHEMATA, and a
+/// column added to the table (first seen through information_schema) takes the table's from
+/// information_schema.TABLES. Either read as the server's default would be an error or wrong text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tables_older_than_the_history_keep_their_databases_charset() {
+    let shared = stack();
+    let mysql = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "old_charset").await;
+    db.exec(&format!("ALTER DATABASE `{}` CHARACTER SET cp1251", db.name)).await;
+    db.exec("CREATE TABLE old (id BIGINT PRIMARY KEY, v VARCHAR(20))").await;
+    let mut config = SluiceConfig::new(&shared, &db.name);
+    config.mysql = mysql.mysql();
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    // Seen first here: the history takes the table from information_schema.
+    db.exec("INSERT INTO old VALUES (1, 'Привет')").await;
+    consume_ids(&shared.kafka, &config.topic, "old", [1], WAIT).await;
+    db.exec("ALTER TABLE old ADD COLUMN w VARCHAR(20)").await;
+    db.exec("INSERT INTO old VALUES (2, 'мир', 'Ёжик')").await;
+    db.exec("CREATE TABLE fresh (id BIGINT PRIMARY KEY, v VARCHAR(20))").await;
+    db.exec("INSERT INTO fresh VALUES (3, 'Щука')").await;
+    let stored = db
+        .query(&format!(
+            "SELECT TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
+             WHERE TABLE_SCHEMA = '{}' AND DATA_TYPE = 'varchar' ORDER BY TABLE_NAME, COLUMN_NAME",
+            db.name
+        ))
+        .await;
+    assert!(stored.iter().all(|r| r[2].as_deref() == Some("cp1251")), "stored as cp1251: {stored:?}");
+
+    let old = consume_ids(&shared.kafka, &config.topic, "old", [1, 2], WAIT).await;
+    let fresh = consume_ids(&shared.kafka, &config.topic, "fresh", [3], WAIT).await;
+    let failed = || panic!("a row is missing; log:\n{}", sluice.log());
+    assert_eq!(inserted_row(&old, "old", "1").unwrap_or_else(failed), serde_json::json!({"id": "1", "v": "Привет"}));
+    assert_eq!(
+        inserted_row(&old, "old", "2").unwrap_or_else(failed),
+        serde_json::json!({"id": "2", "v": "мир", "w": "Ёжик"})
+    );
+    assert_eq!(inserted_row(&fresh, "fresh", "3").unwrap_or_else(failed), serde_json::json!({"id": "3", "v": "Щука"}));
+
+    // The database's charset is in the journal before the CREATE, so a replay decodes the same.
+    let journal = stored_journal(&config).await;
+    let seeded = journal.iter().position(
+        |r| matches!(r, HistoryRecord::TrackSchema { schema, charset, .. } if *schema == db.name && charset == "cp1251"),
+    );
+    let created = journal
+        .iter()
+        .position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("CREATE TABLE fresh")));
+    assert!(matches!((seeded, created), (Some(s), Some(c)) if s < c), "{journal:#?}");
     mysql.down(&["mariadb"]);
 }
 

@@ -337,7 +337,7 @@ impl Assembler {
         let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         match &statement {
             Statement::TableDdl { kind, tables } => {
-                self.apply_ddl(header, &statement, &query)?;
+                self.apply_ddl(header, &statement, &query).await?;
                 let captured = tables.iter().find(|t| self.config.filter.matches(&t.schema, &t.table));
                 if let Some(table) = captured
                     && self.config.emit_ddl
@@ -353,7 +353,7 @@ impl Assembler {
                     self.add_change(change, query.sql.len() + 256);
                 }
             }
-            Statement::SchemaDdl { .. } => self.apply_ddl(header, &statement, &query)?,
+            Statement::SchemaDdl { .. } => self.apply_ddl(header, &statement, &query).await?,
             Statement::Dml { tables } => {
                 let captured = if tables.is_empty() {
                     Some(format!("(unknown, in schema '{}')", query.schema))
@@ -446,14 +446,17 @@ impl Assembler {
 
     /// Keep the schema history in step with a DDL statement (also while skipping to the start
     /// position: later rows need the definitions it leaves).
-    fn apply_ddl(
+    async fn apply_ddl(
         &mut self,
         header: &EventHeader,
         statement: &Statement,
         query: &crate::binlog::query::Query,
     ) -> Result<(), AssembleError> {
         let at = self.origin(header).position;
-        self.registry.apply_ddl(statement, query, &at).map_err(|source| AssembleError::Schema { position: at, source })
+        self.registry
+            .apply_ddl(statement, query, &at)
+            .await
+            .map_err(|source| AssembleError::Schema { position: at, source })
     }
 
     fn add_change(&mut self, change: Change, size: usize) {

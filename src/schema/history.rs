@@ -13,6 +13,9 @@
 //! - A DDL on a tracked table that cannot be parsed is an error naming the statement: decoding on
 //!   with a stale definition could put values under the wrong names.
 //! - A DDL on an untracked table changes nothing (logged at debug).
+//! - A character column declared without a character set has its table's; a table created
+//!   without one has its database's (CREATE/ALTER DATABASE in the binlog, or information_schema's
+//!   for a database older than the history), else the server default the DDL's event records.
 //! - `CREATE TABLE … SELECT` without a column list, whose columns cannot be known from the
 //!   statement, makes the table untracked (information_schema describes it next time).
 
@@ -75,6 +78,17 @@ impl SchemaHistory {
     /// Default character set of each schema, as far as CREATE/ALTER DATABASE said.
     pub fn schema_charsets(&self) -> impl Iterator<Item = (&str, &str)> {
         self.schema_charsets.iter().map(|(schema, charset)| (schema.as_str(), charset.as_str()))
+    }
+
+    /// The default character set of a schema, if the history knows it.
+    pub fn schema_charset(&self, schema: &str) -> Option<&str> {
+        self.schema_charsets.get(schema).map(String::as_str)
+    }
+
+    /// What a table of `schema` gets when its DDL names no character set: the schema's default,
+    /// else the server's (`server_charset`, the event's), else utf8mb4.
+    fn inherited_charset(&self, schema: &str, server_charset: Option<&str>) -> String {
+        self.schema_charset(schema).or(server_charset).unwrap_or("utf8mb4").to_owned()
     }
 
     pub fn set_schema_charset(&mut self, schema: String, charset: String) {
@@ -238,10 +252,8 @@ impl SchemaHistory {
         }
         let items = p.until_close().map_err(|e| (table.clone(), e))?;
         let options = &p.tokens[p.at..];
-        let table_charset = table_charset_option(options)
-            .or_else(|| self.schema_charsets.get(&name.schema).cloned())
-            .or_else(|| p.server_charset.map(str::to_owned))
-            .unwrap_or_else(|| "utf8mb4".to_owned());
+        let table_charset =
+            table_charset_option(options).unwrap_or_else(|| self.inherited_charset(&name.schema, p.server_charset));
         let mut def = TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: Some(table_charset.clone()) };
         for item in split_top_level(items) {
             table_item(&mut def, item, &table_charset).map_err(|e| (table.clone(), e))?;
@@ -270,7 +282,8 @@ impl SchemaHistory {
         let fail = |e: String| (table.clone(), e);
         let rest = &p.tokens[p.at..];
         for spec in split_top_level(rest) {
-            let table_charset = def.charset.clone().unwrap_or_else(|| "utf8mb4".to_owned());
+            let table_charset =
+                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, p.server_charset));
             let mut s =
                 Parser { tokens: spec, at: 0, default_schema: p.default_schema, server_charset: p.server_charset };
             match s.word().as_str() {
@@ -570,8 +583,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
             "CHARACTER" if rest.eat_word("SET") => charset = Some(rest.word().to_ascii_lowercase()),
             "CHARSET" => charset = Some(rest.word().to_ascii_lowercase()),
             "COLLATE" if charset.is_none() => {
-                let collation = rest.word().to_ascii_lowercase();
-                charset = Some(collation.split('_').next().unwrap_or_default().to_owned());
+                charset = Some(charset_of_collation(&rest.word()));
             }
             // DEFAULT 'x', COMMENT '…', AS (expr), ON UPDATE …: skip their arguments.
             "(" => {
@@ -595,8 +607,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     }
     let charset = if is_character(data_type) {
         let default = if national { "utf8mb3" } else { table_charset };
-        let cs = charset.unwrap_or_else(|| default.to_owned());
-        Some(if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
+        Some(canonical_charset(&charset.unwrap_or_else(|| default.to_owned())))
     } else {
         None
     };
@@ -682,14 +693,26 @@ fn table_charset_option(tokens: &[Token]) -> Option<String> {
         if t.is_word("COLLATE") && found.is_none() {
             let j = skip_eq(i + 1);
             if let Some(v) = tokens.get(j) {
-                found = Some(v.text.to_ascii_lowercase().split('_').next().unwrap_or_default().to_owned());
+                found = Some(charset_of_collation(&v.text));
             }
             i = j + 1;
             continue;
         }
         i += 1;
     }
-    found.map(|cs| if cs == "utf8" { "utf8mb3".to_owned() } else { cs })
+    found.map(|cs| canonical_charset(&cs))
+}
+
+/// The character set a collation belongs to, by its name's prefix (`latin1_swedish_ci` → latin1,
+/// `binary` → binary), as information_schema names it.
+pub fn charset_of_collation(collation: &str) -> String {
+    canonical_charset(collation.split('_').next().unwrap_or_default())
+}
+
+/// A character set name as information_schema gives it: lower case, `utf8` as `utf8mb3`.
+fn canonical_charset(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    if name == "utf8" { "utf8mb3".to_owned() } else { name }
 }
 
 /// Tokens back to text: `10,2` or `'a','b'` (strings re-quoted).
@@ -1032,6 +1055,27 @@ mod tests {
         h.apply("CREATE TABLE t (a VARCHAR(3))", "older").unwrap();
         assert_eq!(charset(&h, "old", "t").as_deref(), Some("latin1"));
         assert_eq!(charset(&h, "older", "t").as_deref(), Some("utf8mb4"));
+        // A table tracked without a default of its own (a journal written before tables kept one)
+        // adds columns in its database's.
+        let name = QualifiedName { schema: "d".into(), table: "bare".into() };
+        h.track(name.clone(), TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: None });
+        h.apply_on_server("ALTER TABLE bare ADD COLUMN a TEXT", "d", Some("utf8mb4")).unwrap();
+        assert_eq!(charset(&h, "d", "bare").as_deref(), Some("latin1"));
+    }
+
+    #[test]
+    fn a_collation_names_its_charset_as_information_schema_does() {
+        let cases = [
+            ("latin1_swedish_ci", "latin1"),
+            ("utf8_general_ci", "utf8mb3"),
+            ("UTF8MB3_UNICODE_CI", "utf8mb3"),
+            ("utf8mb4_uca1400_ai_ci", "utf8mb4"),
+            ("binary", "binary"),
+            ("cp1251_bin", "cp1251"),
+        ];
+        for (collation, charset) in cases {
+            assert_eq!(charset_of_collation(collation), charset, "{collation}");
+        }
     }
 
     #[test]

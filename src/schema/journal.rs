@@ -5,6 +5,8 @@
 //! A record says what changed the history *before* the event at its position was decoded:
 //! - [`HistoryRecord::Track`]: a table entered the history (from information_schema, the first time
 //!   a TABLE_MAP named it);
+//! - [`HistoryRecord::TrackSchema`]: a database's default character set entered the history (from
+//!   information_schema, when a table was created in a database the history had not seen created);
 //! - [`HistoryRecord::Ddl`]: a DDL statement of the QUERY event at that position;
 //! - [`HistoryRecord::BaseTable`] / [`HistoryRecord::BaseCharset`]: the whole history as it stood at
 //!   a position, written when the journal is compacted.
@@ -37,6 +39,11 @@ pub enum HistoryRecord {
         table: String,
         definition: TableDef,
     },
+    TrackSchema {
+        at: BinlogPosition,
+        schema: String,
+        charset: String,
+    },
     Ddl {
         at: BinlogPosition,
         default_schema: String,
@@ -63,6 +70,7 @@ impl HistoryRecord {
     pub fn at(&self) -> &BinlogPosition {
         match self {
             Self::Track { at, .. }
+            | Self::TrackSchema { at, .. }
             | Self::Ddl { at, .. }
             | Self::BaseTable { at, .. }
             | Self::BaseCharset { at, .. } => at,
@@ -84,7 +92,7 @@ impl HistoryRecord {
             Self::Ddl { default_schema, sql, server_charset, .. } => {
                 history.apply_on_server(sql, default_schema, server_charset.as_deref())
             }
-            Self::BaseCharset { schema, charset, .. } => {
+            Self::TrackSchema { schema, charset, .. } | Self::BaseCharset { schema, charset, .. } => {
                 history.set_schema_charset(schema.clone(), charset.clone());
                 Ok(())
             }

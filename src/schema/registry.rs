@@ -4,13 +4,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
-use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, is_hidden};
+use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, charset_of_collation, is_hidden};
 use super::journal::HistoryRecord;
 use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
 use crate::binlog::{Charset, ColumnType, TableMap};
-use crate::event::BinlogPosition;
+use crate::event::{BinlogPosition, DdlKind};
 use crate::source::{ConnectOptions, Connection, SourceError};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,17 @@ impl SchemaRegistry {
     /// Apply a DDL statement (of the QUERY event at `at`): the schema history follows it, cached
     /// lookups it may have changed are dropped. A DDL on a tracked table that cannot be applied is
     /// an error.
-    pub fn apply_ddl(&mut self, statement: &Statement, query: &Query, at: &BinlogPosition) -> Result<(), SchemaError> {
+    pub async fn apply_ddl(
+        &mut self,
+        statement: &Statement,
+        query: &Query,
+        at: &BinlogPosition,
+    ) -> Result<(), SchemaError> {
+        if let Statement::TableDdl { kind: DdlKind::Create, tables } = statement {
+            for name in tables {
+                self.track_schema_charset(&name.schema, at).await?;
+            }
+        }
         self.invalidate(statement);
         if matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             self.history.apply_on_server(&query.sql, &query.schema, query.server_charset)?;
@@ -128,6 +138,26 @@ impl SchemaRegistry {
                 server_charset: query.server_charset.map(str::to_owned),
             });
         }
+        Ok(())
+    }
+
+    /// A table created without a character set in a database the history has not seen created
+    /// takes that database's default: information_schema's, the best there is (an ALTER DATABASE
+    /// between this event and now is not seen). A database gone from the server keeps the server's.
+    async fn track_schema_charset(&mut self, schema: &str, at: &BinlogPosition) -> Result<(), SchemaError> {
+        if self.history.schema_charset(schema).is_some() {
+            return Ok(());
+        }
+        let sql = format!(
+            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {}",
+            quote(schema)
+        );
+        let Some(charset) = self.lookup(&sql).await?.and_then(|rs| rs.rows.first()?.text(0)) else {
+            return Ok(());
+        };
+        let charset = charset_of_collation(&charset);
+        self.history.set_schema_charset(schema.to_owned(), charset.clone());
+        self.record(|| HistoryRecord::TrackSchema { at: at.clone(), schema: schema.to_owned(), charset });
         Ok(())
     }
 
@@ -189,9 +219,13 @@ impl SchemaRegistry {
             ))
             .await?
             .unwrap_or_default();
+        let collation = self
+            .lookup(&format!("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE {where_clause}"))
+            .await?
+            .and_then(|rs| rs.rows.first()?.text(0));
         let table = (!columns.rows.is_empty()).then(|| {
             Arc::new(TableDef {
-                charset: None,
+                charset: collation.as_deref().map(charset_of_collation),
                 columns: columns
                     .rows
                     .iter()

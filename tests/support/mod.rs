@@ -608,6 +608,16 @@ pub fn ids_in(records: &[Record], table: &str) -> std::collections::HashSet<i64>
         .collect()
 }
 
+/// The INSERT row of `table` whose `id` column is `id`, if the records hold it.
+pub fn inserted_row(records: &[Record], table: &str, id: &str) -> Option<serde_json::Value> {
+    records
+        .iter()
+        .filter(|r| r.json["table"] == table && r.json["type"] == "INSERT")
+        .flat_map(|r| r.rows())
+        .map(|(_, row)| row)
+        .find(|row| row["id"] == id)
+}
+
 /// Wait until the destination has committed a position, inserting rows into the database's
 /// `_warmup` table meanwhile so there is something to commit (a destination starts at the server's
 /// current position, so earlier writes are not seen).
