@@ -158,31 +158,97 @@ pub enum Charset {
 pub struct LegacyCharset {
     /// MySQL's name for it (information_schema's CHARACTER_SET_NAME).
     pub name: &'static str,
+    /// Its collation ids (MySQL's, and MariaDB's NO PAD ones), for binlogs decoded offline.
+    pub collation_ids: &'static [u16],
     pub encoding: &'static encoding_rs::Encoding,
-    /// Bytes of its longest character.
+    /// Bytes of its longest character. A byte below 0x80 is a character of its own; one from
+    /// 0x80 up starts a character of this many bytes (EUC-CN, EUC-KR, GBK and single-byte sets).
     pub max_char_bytes: u8,
+    /// Codes MySQL/MariaDB map to another character than the encoding does; theirs is used.
+    pub differences: &'static [(&'static [u8], char)],
 }
 
 /// The legacy character sets Sluice decodes. Each was compared with MariaDB's own conversion to
-/// utf8mb4 over every code MariaDB maps (tests/end_to_end.rs, `legacy_charsets_match_mariadb`); a
-/// byte sequence the encoding does not define is an error, never a replacement character. Left
-/// out because MariaDB maps some codes differently from every WHATWG encoding (seen in that
-/// test): gb2312 (2 codes), big5 (267), greek (2), hebrew (1), koi8u (3), cp866 (2); their text
-/// stays [`Charset::Other`].
+/// utf8mb4 over every code MariaDB maps (tests/end_to_end.rs, `legacy_charsets_match_mariadb`);
+/// where they differ, MariaDB's character is listed in `differences`. A byte sequence the
+/// encoding does not define is an error, never a replacement character. big5 is left out (MariaDB
+/// maps 267 codes differently from WHATWG's Big5-HKSCS); its text stays [`Charset::Other`].
 pub static LEGACY_CHARSETS: &[LegacyCharset] = &[
-    LegacyCharset { name: "gbk", encoding: encoding_rs::GBK, max_char_bytes: 2 },
-    LegacyCharset { name: "euckr", encoding: encoding_rs::EUC_KR, max_char_bytes: 2 },
-    LegacyCharset { name: "cp1250", encoding: encoding_rs::WINDOWS_1250, max_char_bytes: 1 },
-    LegacyCharset { name: "cp1251", encoding: encoding_rs::WINDOWS_1251, max_char_bytes: 1 },
-    LegacyCharset { name: "cp1256", encoding: encoding_rs::WINDOWS_1256, max_char_bytes: 1 },
-    LegacyCharset { name: "cp1257", encoding: encoding_rs::WINDOWS_1257, max_char_bytes: 1 },
-    LegacyCharset { name: "latin2", encoding: encoding_rs::ISO_8859_2, max_char_bytes: 1 },
-    LegacyCharset { name: "koi8r", encoding: encoding_rs::KOI8_R, max_char_bytes: 1 },
+    legacy("gbk", &[28, 87, 1052, 1111], encoding_rs::GBK, 2, &[]),
+    legacy(
+        "gb2312",
+        &[24, 86, 1048, 1110],
+        encoding_rs::GBK,
+        2,
+        &[(b"\xa1\xa4", '\u{30fb}'), (b"\xa1\xaa", '\u{2015}')],
+    ),
+    legacy("euckr", &[19, 85, 1043, 1109], encoding_rs::EUC_KR, 2, &[]),
+    legacy("cp1250", &[26, 34, 44, 66, 99, 1050, 1090], encoding_rs::WINDOWS_1250, 1, &[]),
+    legacy("cp1251", &[14, 23, 50, 51, 52, 1074, 1075], encoding_rs::WINDOWS_1251, 1, &[]),
+    legacy("cp1256", &[57, 67, 1081, 1091], encoding_rs::WINDOWS_1256, 1, &[]),
+    legacy("cp1257", &[29, 58, 59, 1082, 1083], encoding_rs::WINDOWS_1257, 1, &[]),
+    legacy("latin2", &[2, 9, 21, 27, 77, 1033, 1101], encoding_rs::ISO_8859_2, 1, &[]),
+    legacy("koi8r", &[7, 74, 1031, 1098], encoding_rs::KOI8_R, 1, &[]),
+    legacy(
+        "koi8u",
+        &[22, 75, 1046, 1099],
+        encoding_rs::KOI8_U,
+        1,
+        &[(b"\x95", '\u{2022}'), (b"\xae", '\u{255d}'), (b"\xbe", '\u{256c}')],
+    ),
+    legacy("greek", &[25, 70, 1049, 1094], encoding_rs::ISO_8859_7, 1, &[(b"\xa1", '\u{2bd}'), (b"\xa2", '\u{2bc}')]),
+    legacy("hebrew", &[16, 71, 1040, 1095], encoding_rs::ISO_8859_8, 1, &[(b"\xaf", '\u{203e}')]),
+    legacy("cp866", &[36, 68, 1060, 1092], encoding_rs::IBM866, 1, &[(b"\xfc", '\u{207f}'), (b"\xfd", '\u{b2}')]),
 ];
+
+const fn legacy(
+    name: &'static str,
+    collation_ids: &'static [u16],
+    encoding: &'static encoding_rs::Encoding,
+    max_char_bytes: u8,
+    differences: &'static [(&'static [u8], char)],
+) -> LegacyCharset {
+    LegacyCharset { name, collation_ids, encoding, max_char_bytes, differences }
+}
+
+impl LegacyCharset {
+    /// Decode exactly, appending to `out`; `None` (and `out` unchanged) when the bytes are not
+    /// valid in this set.
+    fn decode_into(&self, bytes: &[u8], out: &mut String) -> Option<()> {
+        let decode = |bytes: &[u8], out: &mut String| {
+            out.push_str(&self.encoding.decode_without_bom_handling_and_without_replacement(bytes)?);
+            Some(())
+        };
+        if self.differences.is_empty() {
+            return decode(bytes, out);
+        }
+        let start = out.len();
+        let (mut pending, mut at) = (0, 0);
+        while at < bytes.len() {
+            let len = if bytes[at] < 0x80 { 1 } else { usize::from(self.max_char_bytes) };
+            let code = bytes.get(at..at + len);
+            if let Some(&(_, c)) = code.and_then(|code| self.differences.iter().find(|(d, _)| *d == code)) {
+                if decode(&bytes[pending..at], out).is_none() {
+                    out.truncate(start);
+                    return None;
+                }
+                out.push(c);
+                pending = at + len;
+            }
+            at += len;
+        }
+        let decoded = decode(&bytes[pending..], out);
+        if decoded.is_none() {
+            out.truncate(start);
+        }
+        decoded
+    }
+}
 
 impl Charset {
     /// Map a collation id to its character set. Covers MySQL's and MariaDB's ids for utf8mb3,
-    /// utf8mb4, ascii, latin1 and binary; other ids keep their number.
+    /// utf8mb4, ascii, latin1, binary and the legacy sets; other ids keep their number (the
+    /// server's information_schema names them when there is a server).
     pub fn from_collation_id(id: u16) -> Self {
         match id {
             63 => Self::Binary,
@@ -194,9 +260,7 @@ impl Charset {
             33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => Self::Utf8,
             // utf8mb4 (MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range)
             45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => Self::Utf8,
-            // gbk_chinese_ci, gbk_bin (others are looked up by name on the server)
-            28 | 87 => Self::from_name("gbk"),
-            _ => Self::Other(id),
+            _ => LEGACY_CHARSETS.iter().find(|c| c.collation_ids.contains(&id)).map_or(Self::Other(id), Self::Legacy),
         }
     }
 
@@ -226,7 +290,13 @@ impl Charset {
     pub fn decode_lossy(self, bytes: &[u8]) -> String {
         match self {
             Self::Latin1 => bytes.iter().map(|&b| cp1252_char(b)).collect(),
-            Self::Legacy(charset) => charset.encoding.decode_without_bom_handling(bytes).0.into_owned(),
+            Self::Legacy(charset) => {
+                let mut exact = String::new();
+                match charset.decode_into(bytes, &mut exact) {
+                    Some(()) => exact,
+                    None => charset.encoding.decode_without_bom_handling(bytes).0.into_owned(),
+                }
+            }
             _ => String::from_utf8_lossy(bytes).into_owned(),
         }
     }
@@ -237,9 +307,7 @@ impl Charset {
         match self {
             Self::Latin1 => out.extend(bytes.iter().map(|&b| cp1252_char(b))),
             Self::Binary => out.extend(bytes.iter().map(|&b| char::from(b))),
-            Self::Legacy(charset) => {
-                out.push_str(&charset.encoding.decode_without_bom_handling_and_without_replacement(bytes)?)
-            }
+            Self::Legacy(charset) => charset.decode_into(bytes, out)?,
             Self::Utf8 | Self::Other(_) => out.push_str(std::str::from_utf8(bytes).ok()?),
         }
         Some(())
@@ -336,5 +404,30 @@ mod tests {
         assert_eq!(decode(Charset::from_name("cp1251"), b"\xcf\xf0\xe8").unwrap(), "<При");
         assert_eq!(Charset::from_collation_id(28), Charset::from_name("gbk"));
         assert_eq!(Charset::from_name("big5"), Charset::Other(0), "not decoded: MariaDB maps it differently");
+    }
+
+    #[test]
+    fn codes_mariadb_maps_differently_take_mariadbs_character() {
+        let decode = |name: &str, bytes: &[u8]| {
+            let mut out = String::from("<");
+            let decoded = Charset::from_name(name).decode_into(bytes, &mut out);
+            (decoded, out)
+        };
+        assert_eq!(decode("greek", b"\xa1\xe1\xa2"), (Some(()), "<\u{2bd}\u{3b1}\u{2bc}".to_owned()));
+        assert_eq!(decode("hebrew", b"\xaf\xe0"), (Some(()), "<\u{203e}\u{5d0}".to_owned()));
+        assert_eq!(decode("gb2312", b"\xd6\xd0\xa1\xa4\xce\xc4"), (Some(()), "<\u{4e2d}\u{30fb}\u{6587}".to_owned()));
+        // A1 A4 across two codes (B0A1, A4A1) is not the code A1A4.
+        assert_eq!(decode("gb2312", b"\xb0\xa1\xa4\xa1"), (Some(()), "<\u{554a}\u{3041}".to_owned()));
+        // An invalid code before or after a difference: an error, and nothing appended.
+        assert_eq!(decode("greek", b"\xa1\xd2"), (None, "<".to_owned()));
+        assert_eq!(decode("greek", b"\xd2\xa1"), (None, "<".to_owned()));
+        assert_eq!(decode("gb2312", b"\xa1\xa4\xd6"), (None, "<".to_owned()));
+        assert_eq!(decode("cp866", b""), (Some(()), "<".to_owned()));
+        assert_eq!(Charset::decode_lossy(Charset::from_name("cp866"), b"\xfc\xfd"), "\u{207f}\u{b2}");
+        for charset in LEGACY_CHARSETS {
+            for &id in charset.collation_ids {
+                assert_eq!(Charset::from_collation_id(id), Charset::Legacy(charset), "{id}");
+            }
+        }
     }
 }
