@@ -2,9 +2,10 @@
 //! which tables it touches (for Canal's DDL messages and to refresh cached table definitions), or
 //! whether it is a statement-logged DML that ROW-format capture would miss.
 //!
-//! This is a keyword scanner, not a SQL parser: it reads the statement's head up to the table
-//! names, which is all Canal reports. Full DDL parsing for schema history is a separate concern.
+//! This reads the statement's head up to the table names, which is all Canal reports; the schema
+//! history parses DDL in full (both on the tokens of [`super::sql`]).
 
+use super::sql::{Lexer, Parser, Token};
 use crate::event::DdlKind;
 
 /// A table name with its schema resolved (the statement's qualifier, else the session default).
@@ -34,101 +35,111 @@ pub enum Statement {
     Other,
 }
 
+/// Tokens read of a statement that only its head decides (DML can carry megabytes of values).
+const HEAD_TOKENS: usize = 16;
+
 /// Classify one statement; `default_schema` is the QUERY event's schema.
 pub fn classify(sql: &str, default_schema: &str) -> Statement {
-    let mut t = Tokens::new(sql);
-    let first = t.keyword();
+    let mut lexer = Lexer::new(sql);
+    let first = lexer.next().filter(Token::is_bare_word).map(|t| t.upper()).unwrap_or_default();
+    let tokens: Vec<Token> = match first.as_str() {
+        "CREATE" | "ALTER" | "DROP" | "TRUNCATE" | "RENAME" => lexer.collect(),
+        _ => lexer.take(HEAD_TOKENS).collect(),
+    };
+    let mut p = Parser::new(&tokens, default_schema);
     match first.as_str() {
         "BEGIN" | "COMMIT" | "ROLLBACK" | "SAVEPOINT" | "RELEASE" | "XA" | "START" => Statement::TransactionControl,
         "CREATE" => {
-            t.skip_keywords(&["OR", "REPLACE", "TEMPORARY", "ONLINE", "OFFLINE"]);
-            match t.keyword().as_str() {
+            p.skip_words(&["OR", "REPLACE", "TEMPORARY", "ONLINE", "OFFLINE"]);
+            match p.word().as_str() {
                 "TABLE" => {
-                    t.skip_if_not_exists();
-                    table_ddl(DdlKind::Create, t.names(default_schema, 1))
+                    p.skip_if_not_exists();
+                    table_ddl(DdlKind::Create, p.names(1))
                 }
                 "UNIQUE" | "FULLTEXT" | "SPATIAL" | "INDEX" | "KEY" => {
-                    while !t.at_end() && t.keyword() != "ON" {}
-                    table_ddl(DdlKind::CreateIndex, t.names(default_schema, 1))
+                    p.skip_past_word("ON");
+                    table_ddl(DdlKind::CreateIndex, p.names(1))
                 }
                 "DATABASE" | "SCHEMA" => {
-                    t.skip_if_not_exists();
-                    schema_ddl(DdlKind::Query, t.identifier())
+                    p.skip_if_not_exists();
+                    schema_ddl(DdlKind::Query, p.ident())
                 }
                 _ => Statement::Other,
             }
         }
         "ALTER" => {
-            t.skip_keywords(&["ONLINE", "OFFLINE", "IGNORE"]);
-            match t.keyword().as_str() {
+            p.skip_words(&["ONLINE", "OFFLINE", "IGNORE"]);
+            match p.word().as_str() {
                 "TABLE" => {
-                    t.skip_if_exists();
-                    let mut tables = t.names(default_schema, 1);
+                    p.skip_if_exists();
+                    let mut tables = p.names(1);
                     // ALTER TABLE a RENAME [TO|AS] b also changes b.
-                    while !t.at_end() {
-                        if t.keyword() == "RENAME" {
-                            t.skip_keywords(&["TO", "AS"]);
-                            if !matches!(t.peek_keyword().as_str(), "COLUMN" | "INDEX" | "KEY") {
-                                tables.extend(t.names(default_schema, 1));
+                    while !p.at_end() {
+                        if p.eat_word("RENAME") {
+                            p.skip_words(&["TO", "AS"]);
+                            if !matches!(p.peek_word().as_str(), "COLUMN" | "INDEX" | "KEY") {
+                                tables.extend(p.names(1));
                             }
+                        } else {
+                            p.at += 1;
                         }
                     }
                     table_ddl(DdlKind::Alter, tables)
                 }
-                "DATABASE" | "SCHEMA" => schema_ddl(DdlKind::Query, t.identifier()),
+                "DATABASE" | "SCHEMA" => schema_ddl(DdlKind::Query, p.altered_database()),
                 _ => Statement::Other,
             }
         }
         "DROP" => {
-            t.skip_keywords(&["TEMPORARY", "ONLINE", "OFFLINE"]);
-            match t.keyword().as_str() {
+            p.skip_words(&["TEMPORARY", "ONLINE", "OFFLINE"]);
+            match p.word().as_str() {
                 "TABLE" | "TABLES" => {
-                    t.skip_if_exists();
-                    table_ddl(DdlKind::Erase, t.names(default_schema, usize::MAX))
+                    p.skip_if_exists();
+                    table_ddl(DdlKind::Erase, p.names(usize::MAX))
                 }
                 "INDEX" | "KEY" => {
-                    while !t.at_end() && t.keyword() != "ON" {}
-                    table_ddl(DdlKind::DropIndex, t.names(default_schema, 1))
+                    p.skip_past_word("ON");
+                    table_ddl(DdlKind::DropIndex, p.names(1))
                 }
                 "DATABASE" | "SCHEMA" => {
-                    t.skip_if_exists();
-                    schema_ddl(DdlKind::Query, t.identifier())
+                    p.skip_if_exists();
+                    schema_ddl(DdlKind::Query, p.ident())
                 }
                 _ => Statement::Other,
             }
         }
         "TRUNCATE" => {
-            t.skip_keywords(&["TABLE"]);
-            table_ddl(DdlKind::Truncate, t.names(default_schema, 1))
+            p.skip_words(&["TABLE"]);
+            table_ddl(DdlKind::Truncate, p.names(1))
         }
         "RENAME" => {
-            if t.keyword() != "TABLE" {
+            if !p.eat_word("TABLE") && !p.eat_word("TABLES") {
                 return Statement::Other;
             }
             let mut tables = Vec::new();
             loop {
-                tables.extend(t.names(default_schema, 1));
-                if t.keyword() != "TO" {
+                tables.extend(p.names(1));
+                if !p.eat_word("TO") {
                     break;
                 }
-                tables.extend(t.names(default_schema, 1));
-                if !t.eat(',') {
+                tables.extend(p.names(1));
+                if !p.eat(",") {
                     break;
                 }
             }
             table_ddl(DdlKind::Rename, tables)
         }
         "INSERT" | "REPLACE" => {
-            t.skip_keywords(&["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"]);
-            Statement::Dml { tables: t.names(default_schema, 1) }
+            p.skip_words(&["LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO"]);
+            Statement::Dml { tables: p.names(1) }
         }
         "UPDATE" => {
-            t.skip_keywords(&["LOW_PRIORITY", "IGNORE"]);
-            Statement::Dml { tables: t.names(default_schema, 1) }
+            p.skip_words(&["LOW_PRIORITY", "IGNORE"]);
+            Statement::Dml { tables: p.names(1) }
         }
         "DELETE" => {
-            t.skip_keywords(&["LOW_PRIORITY", "QUICK", "IGNORE", "FROM"]);
-            Statement::Dml { tables: t.names(default_schema, 1) }
+            p.skip_words(&["LOW_PRIORITY", "QUICK", "IGNORE", "FROM"]);
+            Statement::Dml { tables: p.names(1) }
         }
         "LOAD" => Statement::Dml { tables: Vec::new() },
         _ => Statement::Other,
@@ -139,154 +150,8 @@ fn table_ddl(kind: DdlKind, tables: Vec<QualifiedName>) -> Statement {
     if tables.is_empty() { Statement::Other } else { Statement::TableDdl { kind, tables } }
 }
 
-fn schema_ddl(kind: DdlKind, schema: Option<String>) -> Statement {
-    match schema {
-        Some(schema) => Statement::SchemaDdl { kind, schema },
-        None => Statement::Other,
-    }
-}
-
-/// A minimal SQL tokenizer: keywords, identifiers (bare or `quoted`), punctuation; comments and
-/// string literals are skipped.
-struct Tokens<'a> {
-    rest: &'a str,
-}
-
-impl<'a> Tokens<'a> {
-    fn new(sql: &'a str) -> Self {
-        Self { rest: sql }
-    }
-
-    fn skip_space(&mut self) {
-        loop {
-            let trimmed = self.rest.trim_start();
-            if let Some(after) = trimmed.strip_prefix("/*") {
-                self.rest = after.find("*/").map_or("", |i| &after[i + 2..]);
-            } else if trimmed.starts_with("-- ") || trimmed.starts_with('#') {
-                self.rest = trimmed.find('\n').map_or("", |i| &trimmed[i + 1..]);
-            } else {
-                self.rest = trimmed;
-                return;
-            }
-        }
-    }
-
-    fn at_end(&mut self) -> bool {
-        self.skip_space();
-        self.rest.is_empty()
-    }
-
-    /// The next token as an upper-case word ("" for punctuation, which is consumed).
-    fn keyword(&mut self) -> String {
-        self.next_token()
-            .map(|(word, quoted)| if quoted { String::new() } else { word.to_ascii_uppercase() })
-            .unwrap_or_default()
-    }
-
-    fn peek_keyword(&mut self) -> String {
-        let saved = self.rest;
-        let k = self.keyword();
-        self.rest = saved;
-        k
-    }
-
-    fn skip_keywords(&mut self, words: &[&str]) {
-        while words.contains(&self.peek_keyword().as_str()) {
-            self.keyword();
-        }
-    }
-
-    fn skip_if_exists(&mut self) {
-        if self.peek_keyword() == "IF" {
-            self.keyword();
-            self.keyword(); // EXISTS
-        }
-    }
-
-    fn skip_if_not_exists(&mut self) {
-        if self.peek_keyword() == "IF" {
-            self.keyword();
-            self.keyword(); // NOT
-            self.keyword(); // EXISTS
-        }
-    }
-
-    fn eat(&mut self, c: char) -> bool {
-        self.skip_space();
-        if self.rest.starts_with(c) {
-            self.rest = &self.rest[c.len_utf8()..];
-            true
-        } else {
-            false
-        }
-    }
-
-    fn identifier(&mut self) -> Option<String> {
-        self.next_token().map(|(word, _)| word).filter(|w| !w.is_empty())
-    }
-
-    /// Up to `max` comma-separated `[schema.]table` names.
-    fn names(&mut self, default_schema: &str, max: usize) -> Vec<QualifiedName> {
-        let mut names = Vec::new();
-        while names.len() < max {
-            let Some(first) = self.identifier() else { break };
-            let name = if self.eat('.') {
-                match self.identifier() {
-                    Some(table) => QualifiedName { schema: first, table },
-                    None => break,
-                }
-            } else {
-                QualifiedName { schema: default_schema.to_owned(), table: first }
-            };
-            names.push(name);
-            if names.len() >= max || !self.eat(',') {
-                break;
-            }
-        }
-        names
-    }
-
-    /// Next token: `(text, was_quoted)`. Punctuation yields `("", false)`; string literals are
-    /// skipped whole.
-    fn next_token(&mut self) -> Option<(String, bool)> {
-        self.skip_space();
-        let mut chars = self.rest.char_indices();
-        let (_, c) = chars.next()?;
-        if c == '`' {
-            let mut out = String::new();
-            let body = &self.rest[1..];
-            let mut iter = body.char_indices().peekable();
-            while let Some((i, ch)) = iter.next() {
-                if ch == '`' {
-                    if matches!(iter.peek(), Some((_, '`'))) {
-                        out.push('`');
-                        iter.next();
-                        continue;
-                    }
-                    self.rest = &body[i + 1..];
-                    return Some((out, true));
-                }
-                out.push(ch);
-            }
-            self.rest = "";
-            return Some((out, true));
-        }
-        if c == '\'' || c == '"' {
-            let body = &self.rest[1..];
-            let end = body.find(c).map_or(body.len(), |i| i + 1);
-            self.rest = &body[end.min(body.len())..];
-            return Some((String::new(), true));
-        }
-        if c.is_alphanumeric() || c == '_' || c == '$' {
-            let end =
-                self.rest.find(|ch: char| !(ch.is_alphanumeric() || ch == '_' || ch == '$')).unwrap_or(self.rest.len());
-            let word = self.rest[..end].to_owned();
-            self.rest = &self.rest[end..];
-            return Some((word, false));
-        }
-        self.rest = &self.rest[c.len_utf8()..];
-        Some((String::new(), false))
-    }
+fn schema_ddl(kind: DdlKind, schema: String) -> Statement {
+    if schema.is_empty() { Statement::Other } else { Statement::SchemaDdl { kind, schema } }
 }
 
 #[cfg(test)]
@@ -335,5 +200,19 @@ mod tests {
         assert_eq!(classify("GRANT SELECT ON *.* TO x", ""), Statement::Other);
         assert_eq!(classify("INSERT INTO t VALUES (1)", "db"), Statement::Dml { tables: vec![q("db", "t")] });
         assert_eq!(classify("delete from s.t where 1", "db"), Statement::Dml { tables: vec![q("s", "t")] });
+        // Only the head of DML is read: a long or unterminated tail changes nothing.
+        let long = format!("INSERT IGNORE INTO `s`.t VALUES {}('x", "(1),".repeat(100_000));
+        assert_eq!(classify(&long, "db"), Statement::Dml { tables: vec![q("s", "t")] });
+        assert_eq!(
+            classify("ALTER DATABASE CHARACTER SET latin1", "db"),
+            Statement::SchemaDdl { kind: DdlKind::Query, schema: "db".into() }
+        );
+        assert_eq!(
+            classify("ALTER SCHEMA `x` DEFAULT COLLATE utf8mb4_bin", "db"),
+            Statement::SchemaDdl { kind: DdlKind::Query, schema: "x".into() }
+        );
+        assert_eq!(tables("CREATE TABLE /*!32312 IF NOT EXISTS*/ t (a int)"), (DdlKind::Create, vec![q("db", "t")]));
+        assert_eq!(classify("( SELECT 1 )", "db"), Statement::Other);
+        assert_eq!(classify("", "db"), Statement::Other);
     }
 }

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 
 use super::ddl::QualifiedName;
+use super::sql::{Parser, Token, lex};
 
 /// A table as information_schema describes it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -114,12 +115,12 @@ impl SchemaHistory {
         server_charset: Option<&str>,
     ) -> Result<(), HistoryError> {
         let tokens = lex(sql);
-        let mut p = Parser { tokens: &tokens, at: 0, default_schema, server_charset };
-        let result = self.statement(&mut p);
+        let mut p = Parser::new(&tokens, default_schema);
+        let result = self.statement(&mut p, server_charset);
         result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
     }
 
-    fn statement(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+    fn statement(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
         match p.word().as_str() {
             "CREATE" => {
                 p.skip_words(&["OR", "REPLACE", "ONLINE", "OFFLINE"]);
@@ -129,7 +130,7 @@ impl SchemaHistory {
                 match p.word().as_str() {
                     "TABLE" => {
                         let start = p.at;
-                        if let Err((table, problem)) = self.create_table(p) {
+                        if let Err((table, problem)) = self.create_table(p, server_charset) {
                             // A table we did not know: untrack it rather than fail; it is looked up
                             // in information_schema when its rows arrive.
                             p.at = start;
@@ -144,7 +145,7 @@ impl SchemaHistory {
                         let schema = p.ident();
                         // Without a character set of its own it takes the server's; IF NOT EXISTS
                         // leaves a database already known as it was.
-                        if let Some(charset) = p.server_charset {
+                        if let Some(charset) = server_charset {
                             let known = self.schema_charsets.entry(schema.clone());
                             if if_not_exists {
                                 known.or_insert_with(|| charset.to_owned());
@@ -161,11 +162,9 @@ impl SchemaHistory {
             "ALTER" => {
                 p.skip_words(&["ONLINE", "OFFLINE", "IGNORE"]);
                 match p.word().as_str() {
-                    "TABLE" => self.alter_table(p),
+                    "TABLE" => self.alter_table(p, server_charset),
                     "DATABASE" | "SCHEMA" => {
-                        // The name is optional: `ALTER DATABASE CHARACTER SET x` alters the default.
-                        let unnamed = p.peek().is_none_or(|t| !t.quoted && is_charset_word(&t.upper()));
-                        let schema = if unnamed { p.default_schema.to_owned() } else { p.ident() };
+                        let schema = p.altered_database();
                         self.database_options(p, schema);
                         Ok(())
                     }
@@ -223,7 +222,7 @@ impl SchemaHistory {
         }
     }
 
-    fn create_table(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+    fn create_table(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
         let if_not_exists = p.skip_if_not_exists();
         let name = p.name();
         if if_not_exists && self.tables.contains_key(&name) {
@@ -253,7 +252,7 @@ impl SchemaHistory {
         let items = p.until_close().map_err(|e| (table.clone(), e))?;
         let options = &p.tokens[p.at..];
         let table_charset =
-            table_charset_option(options).unwrap_or_else(|| self.inherited_charset(&name.schema, p.server_charset));
+            table_charset_option(options).unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
         let mut def = TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: Some(table_charset.clone()) };
         for item in split_top_level(items) {
             table_item(&mut def, item, &table_charset).map_err(|e| (table.clone(), e))?;
@@ -270,7 +269,7 @@ impl SchemaHistory {
         Ok(())
     }
 
-    fn alter_table(&mut self, p: &mut Parser<'_>) -> Result<(), (String, String)> {
+    fn alter_table(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
         p.skip_if_exists();
         let mut name = p.name();
         let old_name = name.clone();
@@ -283,9 +282,8 @@ impl SchemaHistory {
         let rest = &p.tokens[p.at..];
         for spec in split_top_level(rest) {
             let table_charset =
-                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, p.server_charset));
-            let mut s =
-                Parser { tokens: spec, at: 0, default_schema: p.default_schema, server_charset: p.server_charset };
+                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
+            let mut s = Parser::new(spec, p.default_schema);
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
                     if let Some(charset) = table_charset_option(spec) {
@@ -451,7 +449,7 @@ fn replace_column(
 /// key matters).
 fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
-    let mut p = Parser { tokens: item, at: 0, default_schema: "", server_charset: None };
+    let mut p = Parser::new(item, "");
     if !first.quoted {
         match first.upper().as_str() {
             "CONSTRAINT" => {
@@ -532,7 +530,7 @@ fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
 
 /// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
 fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String> {
-    let mut p = Parser { tokens, at: 0, default_schema: "", server_charset: None };
+    let mut p = Parser::new(tokens, "");
     let name = p.ident();
     if name.is_empty() {
         return Err("column definition without a name".into());
@@ -567,7 +565,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     };
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset) = (data_type == "serial", false, None);
-    let mut rest = Parser { tokens: &tokens[p.at..], at: 0, default_schema: "", server_charset: None };
+    let mut rest = Parser::new(p.rest(), "");
     while rest.at < rest.tokens.len() {
         let t = &rest.tokens[rest.at];
         rest.at += 1;
@@ -671,10 +669,6 @@ fn is_character(data_type: &str) -> bool {
     matches!(data_type, "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" | "json")
 }
 
-fn is_charset_word(word: &str) -> bool {
-    matches!(word, "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE")
-}
-
 /// `[DEFAULT] CHARACTER SET [=] x` / `CHARSET x` / `COLLATE x` among table or schema options.
 fn table_charset_option(tokens: &[Token]) -> Option<String> {
     let mut found = None;
@@ -749,223 +743,6 @@ fn split_top_level(tokens: &[Token]) -> impl Iterator<Item = &[Token]> {
     }
     parts.push(&tokens[start..]);
     parts.into_iter().filter(|p| !p.is_empty())
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    text: String,
-    /// A `backquoted` or "double-quoted" identifier.
-    quoted: bool,
-    /// A 'string' literal.
-    string: bool,
-}
-
-impl Token {
-    fn punct(&self) -> bool {
-        !self.quoted
-            && !self.string
-            && self.text.len() == 1
-            && !self.text.chars().all(|c| c.is_alphanumeric() || c == '_')
-    }
-
-    fn is_word(&self, word: &str) -> bool {
-        !self.quoted && !self.string && self.text.eq_ignore_ascii_case(word)
-    }
-
-    fn upper(&self) -> String {
-        self.text.to_ascii_uppercase()
-    }
-}
-
-/// Split SQL into tokens: words, quoted identifiers, string literals, single punctuation
-/// characters. Comments are dropped; MySQL's executable comments (`/*!50100 … */`) are kept.
-fn lex(sql: &str) -> Vec<Token> {
-    let chars: Vec<char> = sql.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let word = |text: String| Token { text, quoted: false, string: false };
-    while i < chars.len() {
-        let c = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            if chars.get(i + 2) == Some(&'!') {
-                i += 3;
-                while i < chars.len() && chars[i].is_ascii_digit() {
-                    i += 1;
-                }
-            } else {
-                i += 2;
-                while i + 1 < chars.len() && !(chars[i] == '*' && chars[i + 1] == '/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-        } else if c == '*' && chars.get(i + 1) == Some(&'/') {
-            i += 2; // end of an executable comment
-        } else if c == '#' || (c == '-' && chars.get(i + 1) == Some(&'-')) {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '`' || c == '"' || c == '\'' {
-            let mut text = String::new();
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == c && chars.get(i + 1) == Some(&c) {
-                    text.push(c);
-                    i += 2;
-                } else if chars[i] == c {
-                    i += 1;
-                    break;
-                } else if chars[i] == '\\' && c != '`' && i + 1 < chars.len() {
-                    text.push(chars[i + 1]);
-                    i += 2;
-                } else {
-                    text.push(chars[i]);
-                    i += 1;
-                }
-            }
-            tokens.push(Token { text, quoted: c != '\'', string: c == '\'' });
-        } else if c.is_alphanumeric() || c == '_' || c == '$' {
-            let start = i;
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$') {
-                i += 1;
-            }
-            tokens.push(word(chars[start..i].iter().collect()));
-        } else {
-            tokens.push(word(c.to_string()));
-            i += 1;
-        }
-    }
-    tokens
-}
-
-struct Parser<'t> {
-    tokens: &'t [Token],
-    at: usize,
-    default_schema: &'t str,
-    /// The server's default character set when the statement ran, if the event said.
-    server_charset: Option<&'t str>,
-}
-
-impl<'t> Parser<'t> {
-    fn peek(&self) -> Option<&'t Token> {
-        self.tokens.get(self.at)
-    }
-
-    /// The next bare word, upper-cased ("" if the next token is not one; it is not consumed then).
-    fn word(&mut self) -> String {
-        match self.peek() {
-            Some(t) if !t.quoted && !t.string && !t.punct() => {
-                self.at += 1;
-                t.upper()
-            }
-            _ => String::new(),
-        }
-    }
-
-    fn peek_word(&self) -> String {
-        match self.peek() {
-            Some(t) if !t.quoted && !t.string && !t.punct() => t.upper(),
-            _ => String::new(),
-        }
-    }
-
-    fn eat_word(&mut self, word: &str) -> bool {
-        if self.peek().is_some_and(|t| t.is_word(word)) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect_word(&mut self, word: &str) -> Result<(), String> {
-        if self.eat_word(word) { Ok(()) } else { Err(format!("expected {word}")) }
-    }
-
-    fn skip_words(&mut self, words: &[&str]) {
-        while words.iter().any(|w| self.peek().is_some_and(|t| t.is_word(w))) {
-            self.at += 1;
-        }
-    }
-
-    fn peek_is(&self, punct: &str) -> bool {
-        self.peek().is_some_and(|t| t.punct() && t.text == punct)
-    }
-
-    fn eat(&mut self, punct: &str) -> bool {
-        if self.peek_is(punct) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn skip_if_exists(&mut self) -> bool {
-        if self.peek().is_some_and(|t| t.is_word("IF"))
-            && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("EXISTS"))
-        {
-            self.at += 2;
-            return true;
-        }
-        false
-    }
-
-    fn skip_if_not_exists(&mut self) -> bool {
-        if self.peek().is_some_and(|t| t.is_word("IF"))
-            && self.tokens.get(self.at + 1).is_some_and(|t| t.is_word("NOT"))
-            && self.tokens.get(self.at + 2).is_some_and(|t| t.is_word("EXISTS"))
-        {
-            self.at += 3;
-            return true;
-        }
-        false
-    }
-
-    /// An identifier, quoted or bare ("" if none).
-    fn ident(&mut self) -> String {
-        match self.peek() {
-            Some(t) if !t.string && !t.punct() => {
-                self.at += 1;
-                t.text.clone()
-            }
-            _ => String::new(),
-        }
-    }
-
-    /// `schema.table` or `table` (in the default schema).
-    fn name(&mut self) -> QualifiedName {
-        let first = self.ident();
-        if self.eat(".") {
-            QualifiedName { schema: first, table: self.ident() }
-        } else {
-            QualifiedName { schema: self.default_schema.to_owned(), table: first }
-        }
-    }
-
-    /// The tokens up to the `)` matching an already consumed `(`; consumes that `)`.
-    fn until_close(&mut self) -> Result<&'t [Token], String> {
-        let start = self.at;
-        let mut depth = 1usize;
-        while let Some(t) = self.peek() {
-            self.at += 1;
-            if t.punct() {
-                match t.text.as_str() {
-                    "(" => depth += 1,
-                    ")" => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Ok(&self.tokens[start..self.at - 1]);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Err("unbalanced parentheses".into())
-    }
 }
 
 #[cfg(test)]

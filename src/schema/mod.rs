@@ -19,6 +19,7 @@ pub mod ddl;
 pub mod history;
 pub mod journal;
 mod registry;
+mod sql;
 pub mod sql_type;
 
 pub use registry::{SchemaError, SchemaRegistry};

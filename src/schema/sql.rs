@@ -1,0 +1,330 @@
+//! SQL as tokens, and a cursor over them: shared by the statement classifier ([`super::ddl`]) and
+//! the schema history's DDL parser ([`super::history`]).
+//!
+//! The lexer knows MySQL's quoting — `backquoted` and "double-quoted" identifiers (the
+//! ANSI_QUOTES reading; where a statement names a table no string can stand), 'strings' with
+//! doubled quotes and backslash escapes — drops comments, and keeps the text of executable
+//! comments (`/*!50100 … */`), which the server runs. It reads lazily, so a caller that needs only
+//! a statement's head never scans the rest.
+
+use super::ddl::QualifiedName;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Token {
+    pub(super) text: String,
+    /// A `backquoted` or "double-quoted" identifier.
+    pub(super) quoted: bool,
+    /// A 'string' literal.
+    pub(super) string: bool,
+}
+
+impl Token {
+    fn word(text: String) -> Self {
+        Self { text, quoted: false, string: false }
+    }
+
+    /// A single punctuation character.
+    pub(super) fn punct(&self) -> bool {
+        !self.quoted && !self.string && self.text.len() == 1 && !self.text.chars().all(is_word_char)
+    }
+
+    pub(super) fn is_word(&self, word: &str) -> bool {
+        !self.quoted && !self.string && self.text.eq_ignore_ascii_case(word)
+    }
+
+    /// A bare word (keyword or unquoted identifier).
+    pub(super) fn is_bare_word(&self) -> bool {
+        !self.quoted && !self.string && !self.punct()
+    }
+
+    pub(super) fn upper(&self) -> String {
+        self.text.to_ascii_uppercase()
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || c == '$'
+}
+
+/// The tokens of a statement, read as they are asked for: words, quoted identifiers, string
+/// literals, single punctuation characters.
+pub(super) struct Lexer<'a> {
+    sql: &'a str,
+    /// Byte offset of the next unread character.
+    at: usize,
+}
+
+impl<'a> Lexer<'a> {
+    pub(super) fn new(sql: &'a str) -> Self {
+        Self { sql, at: 0 }
+    }
+
+    /// A quoted token whose opening `quote` is at the read offset.
+    fn quoted(&mut self, quote: char) -> Token {
+        let body_start = self.at + 1;
+        let mut chars = self.sql[body_start..].char_indices().peekable();
+        let mut text = String::new();
+        self.at = self.sql.len(); // unterminated: runs to the end
+        while let Some((i, c)) = chars.next() {
+            if c == quote {
+                if chars.next_if(|&(_, next)| next == quote).is_some() {
+                    text.push(quote);
+                    continue;
+                }
+                self.at = body_start + i + 1;
+                break;
+            }
+            match chars.next_if(|_| c == '\\' && quote != '`') {
+                Some((_, escaped)) => text.push(escaped),
+                None => text.push(c),
+            }
+        }
+        Token { text, quoted: quote != '\'', string: quote == '\'' }
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        loop {
+            let rest = &self.sql[self.at..];
+            let c = rest.chars().next()?;
+            if c.is_whitespace() {
+                self.at += c.len_utf8();
+            } else if let Some(body) = rest.strip_prefix("/*!") {
+                // An executable comment: its version number goes, its text stays.
+                let digits = body.find(|d: char| !d.is_ascii_digit()).unwrap_or(body.len());
+                self.at += 3 + digits;
+            } else if let Some(body) = rest.strip_prefix("/*") {
+                self.at = body.find("*/").map_or(self.sql.len(), |end| self.at + 2 + end + 2);
+            } else if rest.starts_with("*/") {
+                self.at += 2; // the end of an executable comment
+            } else if c == '#' || rest.starts_with("--") {
+                self.at = rest.find('\n').map_or(self.sql.len(), |end| self.at + end);
+            } else if matches!(c, '`' | '"' | '\'') {
+                return Some(self.quoted(c));
+            } else if is_word_char(c) {
+                let len = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+                self.at += len;
+                return Some(Token::word(rest[..len].to_owned()));
+            } else {
+                self.at += c.len_utf8();
+                return Some(Token::word(c.to_string()));
+            }
+        }
+    }
+}
+
+/// Every token of `sql`.
+pub(super) fn lex(sql: &str) -> Vec<Token> {
+    Lexer::new(sql).collect()
+}
+
+/// A cursor over tokens.
+pub(super) struct Parser<'t> {
+    pub(super) tokens: &'t [Token],
+    pub(super) at: usize,
+    /// The schema of unqualified table names (the QUERY event's).
+    pub(super) default_schema: &'t str,
+}
+
+impl<'t> Parser<'t> {
+    pub(super) fn new(tokens: &'t [Token], default_schema: &'t str) -> Self {
+        Self { tokens, at: 0, default_schema }
+    }
+
+    pub(super) fn peek(&self) -> Option<&'t Token> {
+        self.tokens.get(self.at)
+    }
+
+    /// The tokens not read yet.
+    pub(super) fn rest(&self) -> &'t [Token] {
+        &self.tokens[self.at.min(self.tokens.len())..]
+    }
+
+    pub(super) fn at_end(&self) -> bool {
+        self.at >= self.tokens.len()
+    }
+
+    /// The next bare word, upper-cased ("" if the next token is not one; it is not consumed then).
+    pub(super) fn word(&mut self) -> String {
+        let word = self.peek_word();
+        if !word.is_empty() {
+            self.at += 1;
+        }
+        word
+    }
+
+    pub(super) fn peek_word(&self) -> String {
+        self.peek().filter(|t| t.is_bare_word()).map(Token::upper).unwrap_or_default()
+    }
+
+    pub(super) fn eat_word(&mut self, word: &str) -> bool {
+        if self.peek().is_some_and(|t| t.is_word(word)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(super) fn expect_word(&mut self, word: &str) -> Result<(), String> {
+        if self.eat_word(word) { Ok(()) } else { Err(format!("expected {word}")) }
+    }
+
+    pub(super) fn skip_words(&mut self, words: &[&str]) {
+        while words.iter().any(|w| self.peek().is_some_and(|t| t.is_word(w))) {
+            self.at += 1;
+        }
+    }
+
+    /// Skip past the next `word` (to the end if there is none).
+    pub(super) fn skip_past_word(&mut self, word: &str) {
+        while !self.at_end() && !self.eat_word(word) {
+            self.at += 1;
+        }
+    }
+
+    pub(super) fn peek_is(&self, punct: &str) -> bool {
+        self.peek().is_some_and(|t| t.punct() && t.text == punct)
+    }
+
+    pub(super) fn eat(&mut self, punct: &str) -> bool {
+        if self.peek_is(punct) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(super) fn skip_if_exists(&mut self) -> bool {
+        self.skip_sequence(&["IF", "EXISTS"])
+    }
+
+    pub(super) fn skip_if_not_exists(&mut self) -> bool {
+        self.skip_sequence(&["IF", "NOT", "EXISTS"])
+    }
+
+    fn skip_sequence(&mut self, words: &[&str]) -> bool {
+        let found = words.iter().enumerate().all(|(i, w)| self.tokens.get(self.at + i).is_some_and(|t| t.is_word(w)));
+        if found {
+            self.at += words.len();
+        }
+        found
+    }
+
+    /// An identifier, quoted or bare ("" if none).
+    pub(super) fn ident(&mut self) -> String {
+        match self.peek() {
+            Some(t) if !t.string && !t.punct() => {
+                self.at += 1;
+                t.text.clone()
+            }
+            _ => String::new(),
+        }
+    }
+
+    /// `schema.table` or `table` (in the default schema).
+    pub(super) fn name(&mut self) -> QualifiedName {
+        let first = self.ident();
+        if self.eat(".") {
+            QualifiedName { schema: first, table: self.ident() }
+        } else {
+            QualifiedName { schema: self.default_schema.to_owned(), table: first }
+        }
+    }
+
+    /// Up to `max` comma-separated table names (fewer where a name is missing).
+    pub(super) fn names(&mut self, max: usize) -> Vec<QualifiedName> {
+        let mut names = Vec::new();
+        while names.len() < max {
+            let name = self.name();
+            if name.table.is_empty() {
+                break;
+            }
+            names.push(name);
+            if names.len() == max || !self.eat(",") {
+                break;
+            }
+        }
+        names
+    }
+
+    /// The database an ALTER DATABASE names: its name, or the default schema where it names none
+    /// (`ALTER DATABASE CHARACTER SET x`).
+    pub(super) fn altered_database(&mut self) -> String {
+        let unnamed = self.peek().is_none_or(|t| {
+            !t.quoted && matches!(t.upper().as_str(), "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" | "COMMENT")
+        });
+        if unnamed { self.default_schema.to_owned() } else { self.ident() }
+    }
+
+    /// The tokens up to the `)` matching an already consumed `(`; consumes that `)`.
+    pub(super) fn until_close(&mut self) -> Result<&'t [Token], String> {
+        let start = self.at;
+        let mut depth = 1usize;
+        while let Some(t) = self.peek() {
+            self.at += 1;
+            if t.punct() {
+                match t.text.as_str() {
+                    "(" => depth += 1,
+                    ")" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Ok(&self.tokens[start..self.at - 1]);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err("unbalanced parentheses".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<(String, bool, bool)> {
+        lex(sql).into_iter().map(|t| (t.text, t.quoted, t.string)).collect()
+    }
+
+    #[test]
+    fn quoting_comments_and_executable_comments() {
+        let w = |s: &str| (s.to_owned(), false, false);
+        assert_eq!(
+            texts("CREATE /*!32312 IF NOT EXISTS*/ `a``b` -- note\n(x 'it''s \\'q\\'' \"id\") # end"),
+            [
+                w("CREATE"),
+                w("IF"),
+                w("NOT"),
+                w("EXISTS"),
+                ("a`b".into(), true, false),
+                w("("),
+                w("x"),
+                ("it's 'q'".into(), false, true),
+                ("id".into(), true, false),
+                w(")"),
+            ]
+        );
+        assert_eq!(texts("/* only a comment"), []);
+        assert_eq!(texts("'unterminated"), [("unterminated".into(), false, true)]);
+        assert_eq!(texts("`é`.ü≠"), [("é".into(), true, false), w("."), w("ü"), w("≠")]);
+    }
+
+    #[test]
+    fn names_stop_at_what_is_not_one() {
+        let tokens = lex("a, s.b, c ON x");
+        let mut p = Parser::new(&tokens, "db");
+        let got: Vec<String> = p.names(2).iter().map(ToString::to_string).collect();
+        assert_eq!(got, ["db.a", "s.b"]);
+        assert!(p.eat(","), "the comma after the last wanted name stays");
+        assert_eq!(p.names(usize::MAX).len(), 1);
+        p.skip_past_word("on");
+        assert_eq!(p.ident(), "x");
+        assert!(p.at_end());
+    }
+}
