@@ -246,22 +246,10 @@ impl LegacyCharset {
 }
 
 impl Charset {
-    /// Map a collation id to its character set. Covers MySQL's and MariaDB's ids for utf8mb3,
-    /// utf8mb4, ascii, latin1, binary and the legacy sets; other ids keep their number (the
-    /// server's information_schema names them when there is a server).
+    /// Map a collation id to its character set (see [`charset_name_of_collation`]); other ids
+    /// keep their number (the server's information_schema names them when there is a server).
     pub fn from_collation_id(id: u16) -> Self {
-        match id {
-            63 => Self::Binary,
-            // latin1: MySQL ids, plus MariaDB's nopad variants.
-            5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 | 1032 | 1071 => Self::Latin1,
-            // ascii
-            11 | 65 | 1035 | 1089 => Self::Utf8,
-            // utf8mb3
-            33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => Self::Utf8,
-            // utf8mb4 (MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range)
-            45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => Self::Utf8,
-            _ => LEGACY_CHARSETS.iter().find(|c| c.collation_ids.contains(&id)).map_or(Self::Other(id), Self::Legacy),
-        }
+        charset_name_of_collation(id).map_or(Self::Other(id), Self::from_name)
     }
 
     /// Map a character set name (information_schema's CHARACTER_SET_NAME) to a charset.
@@ -271,18 +259,6 @@ impl Charset {
             "latin1" => Self::Latin1,
             "binary" => Self::Binary,
             name => LEGACY_CHARSETS.iter().find(|c| c.name == name).map_or(Self::Other(0), Self::Legacy),
-        }
-    }
-
-    /// The character set's name as information_schema gives it (utf8mb4 for every UTF-8 form: they
-    /// decode alike); `None` for one known only by collation id.
-    pub fn name(self) -> Option<&'static str> {
-        match self {
-            Self::Utf8 => Some("utf8mb4"),
-            Self::Latin1 => Some("latin1"),
-            Self::Binary => Some("binary"),
-            Self::Legacy(charset) => Some(charset.name),
-            Self::Other(_) => None,
         }
     }
 
@@ -306,12 +282,32 @@ impl Charset {
     pub fn decode_into(self, bytes: &[u8], out: &mut String) -> Option<()> {
         match self {
             Self::Latin1 => out.extend(bytes.iter().map(|&b| cp1252_char(b))),
-            Self::Binary => out.extend(bytes.iter().map(|&b| char::from(b))),
+            Self::Binary => push_iso_8859_1(bytes, out),
             Self::Legacy(charset) => charset.decode_into(bytes, out)?,
             Self::Utf8 | Self::Other(_) => out.push_str(std::str::from_utf8(bytes).ok()?),
         }
         Some(())
     }
+}
+
+/// The character set (information_schema's CHARACTER_SET_NAME) of a collation id known without a
+/// server: MySQL's and MariaDB's ids for utf8mb3, utf8mb4, ascii, latin1, binary and the legacy sets.
+pub fn charset_name_of_collation(id: u16) -> Option<&'static str> {
+    Some(match id {
+        63 => "binary",
+        // latin1: MySQL ids, plus MariaDB's nopad variants.
+        5 | 8 | 15 | 31 | 47 | 48 | 49 | 94 | 1032 | 1071 => "latin1",
+        11 | 65 | 1035 | 1089 => "ascii",
+        33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => "utf8mb3",
+        // MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range
+        45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => "utf8mb4",
+        _ => return LEGACY_CHARSETS.iter().find(|c| c.collation_ids.contains(&id)).map(|c| c.name),
+    })
+}
+
+/// Append bytes as ISO-8859-1: each byte the character of the same number.
+pub fn push_iso_8859_1(bytes: &[u8], out: &mut String) {
+    out.extend(bytes.iter().map(|&b| char::from(b)));
 }
 
 /// MySQL's latin1 is cp1252: 0x80–0x9F map to typographic characters, except the five bytes

@@ -1,7 +1,8 @@
 //! QUERY events: `BEGIN`/`COMMIT` around non-XID transactions, DDL statements, and (outside ROW
 //! format) statements we never see with `binlog_format=ROW`.
 
-use super::{ByteReader, DecodeError, column::Charset};
+use super::column::{Charset, charset_name_of_collation};
+use super::{ByteReader, DecodeError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Query {
@@ -70,7 +71,7 @@ impl Query {
         r.skip(1)?; // NUL after the schema name
         let charset = vars.client_collation.map(Charset::from_collation_id).unwrap_or(Charset::Utf8);
         let sql = charset.decode_lossy(r.take_rest());
-        let server_charset = vars.server_collation.and_then(|id| Charset::from_collation_id(id).name());
+        let server_charset = vars.server_collation.and_then(charset_name_of_collation);
         Ok(Self { thread_id, exec_time_s, error_code, schema, sql, ddl_xid: vars.ddl_xid, server_charset })
     }
 

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::ascii::{Ascii, digit_pair};
-use super::column::{Charset, ColumnCodec, ColumnType};
+use super::column::{Charset, ColumnCodec, ColumnType, push_iso_8859_1};
 use super::{ByteReader, DecodeError, decimal, json};
 
 /// How bytes (BINARY/VARBINARY/BLOB/GEOMETRY) are rendered as text.
@@ -291,7 +291,7 @@ fn hex_preview(bytes: &[u8]) -> String {
 /// Render bytes per the configured binary encoding.
 fn binary(bytes: &[u8], opts: &RenderOptions, out: &mut String) {
     match opts.binary {
-        BinaryEncoding::Latin1 => out.extend(bytes.iter().map(|&b| char::from(b))),
+        BinaryEncoding::Latin1 => push_iso_8859_1(bytes, out),
         BinaryEncoding::Base64 => base64::engine::general_purpose::STANDARD.encode_string(bytes, out),
     }
 }
