@@ -245,9 +245,9 @@ fn read_image<'a>(
                 image.push_text(&json_diff::apply(document, edits).map_err(in_column)?);
             }
             JsonPass::Keep(documents) if column.real_type() == ColumnType::JSON => {
-                let mut peek = ByteReader::new(r.rest());
-                documents[i] = Some(value::length_prefixed(&mut peek, column.meta).map_err(in_column)?);
-                image.push_text_with(|out| value::decode(r, column, opts, out)).map_err(in_column)?;
+                let document = value::length_prefixed(r, column.meta).map_err(in_column)?;
+                documents[i] = Some(document);
+                image.push_text_with(|out| value::json_document(document, out)).map_err(in_column)?;
             }
             _ => image.push_text_with(|out| value::decode(r, column, opts, out)).map_err(in_column)?,
         }

@@ -140,10 +140,7 @@ pub fn decode(
             return Ok(());
         }
         ColumnType::VECTOR => return vector(length_prefixed(r, meta)?, out),
-        ColumnType::JSON => {
-            let bytes = length_prefixed(r, meta)?;
-            return if bytes.is_empty() { Ok(()) } else { json::write_text(bytes, out) };
-        }
+        ColumnType::JSON => return json_document(length_prefixed(r, meta)?, out),
         other => {
             return Err(DecodeError::Unsupported(format!(
                 "column type {} ({}) cannot appear in a row image",
@@ -261,6 +258,11 @@ pub fn length_prefixed<'a>(r: &mut ByteReader<'a>, meta: u16) -> Result<&'a [u8]
     }
     let len = r.uint_le(usize::from(meta))? as usize;
     r.take(len)
+}
+
+/// A JSON column's binary document (MySQL's JSONB) as MySQL prints it; empty stays empty.
+pub fn json_document(bytes: &[u8], out: &mut String) -> Result<(), DecodeError> {
+    if bytes.is_empty() { Ok(()) } else { json::write_text(bytes, out) }
 }
 
 fn text(bytes: &[u8], col: &ColumnCodec, opts: &RenderOptions, out: &mut String) -> Result<(), DecodeError> {
