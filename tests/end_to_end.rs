@@ -47,6 +47,7 @@ const COLUMNS: &[(&str, &str, i64)] = &[
     ("bt", "BIT(10)", -7),
     ("bt1", "BIT(1)", -7),
     ("js", "JSON", 2005),
+    ("geo", "GEOMETRY", 2004),
 ];
 
 /// Rows with boundary values: maxima, minima, zeros/empties, and NULLs.
@@ -56,24 +57,26 @@ const ROWS: &[&str] = &[
       'héllo wörld 😀 中文', REPEAT('long text ', 500), 'café', 'naïve €', 'Ærøskøbing œ', x'00ff1020', \
       x'00ff80', x'deadbeef00', '9999-12-31', '838:59:59', '-838:59:59.000000', '9999-12-31 23:59:59.999999', \
       '2038-01-19 03:14:07.999999', 2155, 'large', 'a,d', b'1111111111', b'1', \
-      '{\"a\": [1, 2.5, {\"b\": null}], \"c\": \"x\\\\\"y\", \"d\": true}')",
+      '{\"a\": [1, 2.5, {\"b\": null}], \"c\": \"x\\\\\"y\", \"d\": true}', \
+      ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 0))', 4326))",
     "(2, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0, -99999999999999.999999, \
       -99999, -3.40282e38, -1.7976931348623157e308, '', '', '', '', '', '', x'00', x'', x'', '1000-01-01', \
       '-838:59:59', '00:00:00.000001', '1000-01-01 00:00:00.000000', '1970-01-01 00:00:01.000000', 1901, \
-      'small', '', b'0', b'0', '[]')",
+      'small', '', b'0', b'0', '[]', ST_GeomFromText('POINT(1 2)'))",
     "(3, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0.000001, 0, 1.5, 0.1, 'x y', 'tab\\tnew\\nline\\\\ \"quote\"', 'a', 'x', \
       'y', 'z', 'ab', x'41', x'7f', '2024-02-29', '00:00:00', '12:34:56.5', '2024-02-29 13:14:15.000001', \
-      '2024-02-29 13:14:15.250000', 0, 'medium', 'b,c', b'0000000001', b'0', '{}')",
+      '2024-02-29 13:14:15.250000', 0, 'medium', 'b,c', b'0000000001', b'0', '{}', \
+      ST_GeomFromText('LINESTRING(0 0,1.5 -2.25)'))",
     "(4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
     "(5, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 123.456, 12345, 3.14159, 2.718281828459045, 'z', 'zero date row', '', \
       '', '', '', x'01020304', x'0102', x'00', '0000-00-00', '-00:00:01', '-00:00:00.500000', \
       '0000-00-00 00:00:00.000000', '0000-00-00 00:00:00.000000', 1999, '', 'a,b,c,d', b'1000000000', b'1', \
-      '\"just a string\"')",
+      '\"just a string\"', ST_GeomFromText('GEOMETRYCOLLECTION(POINT(0 0),POINT(-1 1e300))'))",
 ];
 
 fn is_binary(column: &str) -> bool {
-    matches!(column, "bn" | "vb" | "bl")
+    matches!(column, "bn" | "vb" | "bl" | "geo")
 }
 
 /// ISO-8859-1 text back to bytes (Canal's rendering of binary values).
@@ -403,6 +406,34 @@ fn candidate_codes(charset: &sluice::binlog::column::LegacyCharset) -> Vec<Vec<u
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `binary_encoding = "hex"`: bytes and GEOMETRY (SRID then WKB, the form MySQL stores) as
+/// MariaDB's own HEX() prints them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_values_in_hex_match_mariadbs_hex() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "hex").await;
+    db.exec("CREATE TABLE bytes (id INT PRIMARY KEY, bn BINARY(4), vb VARBINARY(8), bl BLOB, geo GEOMETRY)").await;
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.output_extra = "binary_encoding = \"hex\"\n".into();
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    db.exec(
+        "INSERT INTO bytes VALUES (1, x'ff01', x'00ff80', x'deadbeef00', ST_GeomFromText('POINT(1.5 -2)', 4326)), \
+         (2, x'', x'', x'', ST_GeomFromText('LINESTRING(0 0,1 1)'))",
+    )
+    .await;
+    let records = consume_ids(&stack.kafka, &config.topic, "bytes", [1, 2], WAIT).await;
+    let shown = db.query("SELECT id, HEX(bn), HEX(vb), HEX(bl), HEX(geo) FROM bytes ORDER BY id").await;
+    assert_eq!(shown.len(), 2);
+    for row in shown {
+        let id = row[0].clone().unwrap();
+        let got = inserted_row(&records, "bytes", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
+        for (i, name) in ["bn", "vb", "bl", "geo"].into_iter().enumerate() {
+            assert_eq!(got[name], row[i + 1].as_deref().unwrap(), "row {id} column {name}");
+        }
+    }
 }
 
 /// For each legacy character set, every code MariaDB converts to utf8mb4 decodes to the same

@@ -22,6 +22,8 @@ pub enum BinaryEncoding {
     #[default]
     Latin1,
     Base64,
+    /// Upper-case hex digits, as MySQL's `HEX()` prints them.
+    Hex,
 }
 
 /// Options that change how values are rendered, per destination.
@@ -295,6 +297,14 @@ fn binary(bytes: &[u8], opts: &RenderOptions, out: &mut String) {
     match opts.binary {
         BinaryEncoding::Latin1 => push_iso_8859_1(bytes, out),
         BinaryEncoding::Base64 => base64::engine::general_purpose::STANDARD.encode_string(bytes, out),
+        BinaryEncoding::Hex => {
+            const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+            out.reserve(bytes.len() * 2);
+            for &b in bytes {
+                out.push(char::from(DIGITS[usize::from(b >> 4)]));
+                out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+            }
+        }
     }
 }
 
@@ -698,6 +708,8 @@ mod tests {
         assert_eq!(decode_bytes(b"\x02\xff\x01", &bin), "\u{ff}\u{1}\u{0}\u{0}");
         let base64 = RenderOptions { binary: BinaryEncoding::Base64, ..Default::default() };
         assert_eq!(decode_with(b"\x02\xff\x01", &bin, &base64).unwrap(), "/wEAAA==");
+        let hex = RenderOptions { binary: BinaryEncoding::Hex, ..Default::default() };
+        assert_eq!(decode_with(b"\x02\xff\x01", &bin, &hex).unwrap(), "FF010000");
         let mut e = codec(ColumnType::STRING, (247 << 8) | 1);
         e.labels = Some(vec!["small".to_owned(), "large".to_owned()].into());
         assert_eq!(decode_bytes(&[2], &e), "large");
