@@ -17,13 +17,14 @@ use std::time::Duration;
 use sluice::cluster::zk::ZkPaths;
 use sluice::schema::history::SchemaHistory;
 use sluice::schema::journal::HistoryRecord;
+use sluice::schema::sql_type::{DisplayWidths, with_display_widths};
 use support::*;
 
 /// How long a test waits for rows to reach Kafka.
 const WAIT: Duration = Duration::from_secs(90);
 
-/// (name, data type, charset) per column and the primary key, per table.
-type Shape = BTreeMap<String, (Vec<(String, String, Option<String>)>, Vec<String>)>;
+/// (name, data type, column type, charset) per column and the primary key, per table.
+type Shape = BTreeMap<String, (Vec<(String, String, String, Option<String>)>, Vec<String>)>;
 
 /// The DDL corpus, run in order in one database.
 fn corpus() -> Vec<String> {
@@ -50,6 +51,9 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE q (id INT PRIMARY KEY /* inline comment */, v VARCHAR(10) DEFAULT 'a,b(c' COMMENT 'it''s, \"quoted\"')",
         "CREATE TABLE r (id INT PRIMARY KEY, inv INT INVISIBLE, v VARCHAR(3))",
         "CREATE TABLE s (id INT NOT NULL AUTO_INCREMENT UNIQUE, v VARCHAR(10))",
+        // Types declared without their arguments, or with ones the server rewrites.
+        "CREATE TABLE u (id INT(5) PRIMARY KEY, d DECIMAL, d5 DECIMAL(5), c CHAR, bn BINARY, b BIT, f30 FLOAT(30), \
+         f10 FLOAT(10), f73 FLOAT(7,3), t0 TIME(0), dt0 DATETIME(0), tz TINYINT(2) UNSIGNED ZEROFILL, b2 BOOL)",
         // Adding columns, at the end, FIRST and AFTER, several at once.
         "ALTER TABLE a ADD COLUMN c1 INT",
         "ALTER TABLE a ADD COLUMN c0 VARCHAR(5) FIRST",
@@ -157,14 +161,14 @@ async fn information_schema(db: &mut TestDb) -> Shape {
     let mut shape = Shape::new();
     let columns = db
         .query(&format!(
-            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
+            "SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
              WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME <> '_warmup' ORDER BY TABLE_NAME, ORDINAL_POSITION"
         ))
         .await;
     for row in columns {
         let table = row[0].clone().unwrap();
         let entry = shape.entry(table).or_default();
-        entry.0.push((row[1].clone().unwrap(), row[2].clone().unwrap(), row[3].clone()));
+        entry.0.push((row[1].clone().unwrap(), row[2].clone().unwrap(), row[3].clone().unwrap(), row[4].clone()));
     }
     let keys = db
         .query(&format!(
@@ -178,7 +182,8 @@ async fn information_schema(db: &mut TestDb) -> Shape {
     shape
 }
 
-/// What the history tracks, in the same terms. MariaDB stores JSON as LONGTEXT.
+/// What the history tracks, in the same terms, as MariaDB shows types: integer display widths, and
+/// JSON stored as LONGTEXT.
 fn tracked(history: &SchemaHistory, schema: &str) -> Shape {
     history
         .tables()
@@ -188,8 +193,12 @@ fn tracked(history: &SchemaHistory, schema: &str) -> Shape {
                 .columns
                 .iter()
                 .map(|c| {
-                    let data_type = if c.data_type == "json" { "longtext".to_owned() } else { c.data_type.clone() };
-                    (c.name.clone(), data_type, c.charset.clone())
+                    let (data_type, column_type) = if c.data_type == "json" {
+                        ("longtext".to_owned(), "longtext".to_owned())
+                    } else {
+                        (c.data_type.clone(), with_display_widths(&c.column_type, DisplayWidths::Shown))
+                    };
+                    (c.name.clone(), data_type, column_type, c.charset.clone())
                 })
                 .collect();
             (name.table.clone(), (columns, def.primary_key.clone()))
@@ -330,6 +339,8 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
     config.mysql = mysql.mysql();
     let mut sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
+    // A table the history knows only from its CREATE in the binlog.
+    db.exec("CREATE TABLE u (id BIGINT PRIMARY KEY, n SMALLINT UNSIGNED, d DECIMAL)").await;
     db.exec("INSERT INTO t VALUES (1, 'a1', 10)").await;
     consume_ids(&shared.kafka, &config.topic, "t", [1], WAIT).await;
     cursor_at_binlog_end(&mut db, &sluice).await;
@@ -337,7 +348,9 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
 
     // While it is down: a row of the old shape, the DDL, a row of the new shape.
     db.exec("INSERT INTO t VALUES (2, 'a2', 20)").await;
+    db.exec("INSERT INTO u VALUES (2, 7, 8)").await;
     db.exec("ALTER TABLE t DROP COLUMN a, ADD COLUMN c VARCHAR(5) FIRST").await;
+    db.exec("ALTER TABLE u DROP COLUMN n, DROP COLUMN d").await;
     db.exec("INSERT INTO t (c, id, b) VALUES ('c3', 3, 30)").await;
     sluice.restart();
 
@@ -347,6 +360,14 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
     assert_eq!(row("1"), serde_json::json!({"id": "1", "a": "a1", "b": "10"}));
     assert_eq!(row("2"), serde_json::json!({"id": "2", "a": "a2", "b": "20"}));
     assert_eq!(row("3"), serde_json::json!({"c": "c3", "id": "3", "b": "30"}));
+    // Declared types of dropped columns come from the history, shown as MariaDB shows them.
+    let records = consume_ids(&shared.kafka, &config.topic, "u", [2], WAIT).await;
+    let u = records.iter().find(|r| r.json["table"] == "u" && r.json["type"] == "INSERT").unwrap();
+    assert_eq!(u.json["data"][0], serde_json::json!({"id": "2", "n": "7", "d": "8"}));
+    assert_eq!(
+        u.json["mysqlType"],
+        serde_json::json!({"id": "bigint(20)", "n": "smallint(5) unsigned", "d": "decimal(10,0)"})
+    );
 
     // The journal beside the cursor: the table as first seen, then the ALTER.
     let journal = stored_journal(&config).await;

@@ -268,11 +268,13 @@ impl Assembler {
                 Ok(self.chunk_if_full())
             }
             EventData::Xid(_) | EventData::XaPrepare { .. } => Ok(self.commit(header)),
-            EventData::FormatDescription(_)
-            | EventData::BinlogCheckpoint(_)
-            | EventData::RowsQuery(_)
-            | EventData::Heartbeat(_)
-            | EventData::Ignored => Ok(None),
+            EventData::FormatDescription(fde) => {
+                self.registry.set_server_version(&fde.server_version);
+                Ok(None)
+            }
+            EventData::BinlogCheckpoint(_) | EventData::RowsQuery(_) | EventData::Heartbeat(_) | EventData::Ignored => {
+                Ok(None)
+            }
         }
     }
 

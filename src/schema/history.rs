@@ -590,7 +590,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
             _ => {}
         }
     }
-    let data_type = if data_type == "serial" { "bigint" } else { data_type };
+    let (data_type, args) = declared_arguments(data_type, &type_name, args);
     let mut column_type = data_type.to_owned();
     if let Some(args) = &args {
         column_type.push('(');
@@ -610,6 +610,30 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         None
     };
     Ok(ColumnDef { name, column_type, data_type: data_type.to_owned(), charset })
+}
+
+/// The type and arguments a column ends up with, as information_schema shows them: the defaults
+/// of types declared without arguments (`DECIMAL` is `decimal(10,0)`, `CHAR` is `char(1)`, `BOOL`
+/// is `tinyint(1)`), `FLOAT(p)` by its precision, no `(0)` fraction on times. Integer display
+/// widths depend on the server and are added where a type is shown
+/// ([`super::sql_type::with_display_widths`]).
+fn declared_arguments(
+    data_type: &'static str,
+    type_name: &str,
+    args: Option<String>,
+) -> (&'static str, Option<String>) {
+    match (data_type, args) {
+        ("serial", _) => ("bigint", None),
+        ("tinyint", None) if matches!(type_name, "bool" | "boolean") => ("tinyint", Some("1".into())),
+        ("decimal", None) => ("decimal", Some("10,0".into())),
+        ("decimal", Some(precision)) if !precision.contains(',') => ("decimal", Some(format!("{precision},0"))),
+        ("char" | "binary" | "bit", None) => (data_type, Some("1".into())),
+        ("float", Some(precision)) if !precision.contains(',') => {
+            (if precision.parse::<u32>().is_ok_and(|p| p > 24) { "double" } else { "float" }, None)
+        }
+        ("time" | "datetime" | "timestamp", Some(fsp)) if fsp == "0" => (data_type, None),
+        (_, args) => (data_type, args),
+    }
 }
 
 /// information_schema's DATA_TYPE for a declared type name (aliases resolved).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::ddl::{QualifiedName, Statement};
 use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, charset_of_collation, is_hidden};
 use super::journal::HistoryRecord;
-use super::sql_type::{data_type_matches, derived_mysql_type, jdbc_type};
+use super::sql_type::{DisplayWidths, data_type_matches, derived_mysql_type, jdbc_type, with_display_widths};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
 use crate::binlog::{Charset, ColumnType, TableMap};
@@ -47,6 +47,9 @@ pub struct SchemaRegistry {
     tables: HashMap<QualifiedName, (Arc<TableMap>, Arc<TableSchema>)>,
     /// Collation id → charset, loaded on first need for ids the built-in table does not know.
     collations: Option<HashMap<u16, Charset>>,
+    /// How the server shows integer display widths, for declared types not taken from its
+    /// information_schema (from the history or derived from the binlog).
+    widths: DisplayWidths,
 }
 
 impl SchemaRegistry {
@@ -65,6 +68,7 @@ impl SchemaRegistry {
             unsaved: None,
             tables: HashMap::new(),
             collations: None,
+            widths: DisplayWidths::default(),
         }
     }
 
@@ -85,6 +89,12 @@ impl SchemaRegistry {
         if let Some(unsaved) = &mut self.unsaved {
             unsaved.push(record());
         }
+    }
+
+    /// The server that wrote the binlog (its FORMAT_DESCRIPTION's version), for the declared
+    /// types this registry makes up.
+    pub fn set_server_version(&mut self, version: &str) {
+        self.widths = DisplayWidths::of_server(version);
     }
 
     /// The schema for the table a TABLE_MAP (at `at`) describes.
@@ -337,10 +347,13 @@ impl SchemaRegistry {
                         .filter(|c| data_type_matches(&c.data_type, codec))
                         .map(|c| c.column_type.clone())
                 };
-                let declared = same_column(current).or_else(|| same_column(info));
+                let declared = same_column(current).unwrap_or_else(|| {
+                    let made_up = same_column(info).unwrap_or_else(|| derived_mysql_type(codec));
+                    with_display_widths(&made_up, self.widths)
+                });
                 Column {
                     name: name.clone(),
-                    mysql_type: declared.unwrap_or_else(|| derived_mysql_type(codec)),
+                    mysql_type: declared,
                     sql_type: jdbc_type(codec),
                     is_key: primary_key.contains(&i),
                     nullable: map.columns[i].nullable,

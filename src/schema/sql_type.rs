@@ -98,6 +98,67 @@ pub fn jdbc_type(codec: &ColumnCodec) -> i32 {
     }
 }
 
+/// Whether a server's `COLUMN_TYPE` shows integer display widths: MariaDB and MySQL before 8.0.19
+/// do (`int(11)`, `year(4)`); MySQL 8.0.19+ does not (`int`, `year`), except for `tinyint(1)` and
+/// ZEROFILL columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DisplayWidths {
+    #[default]
+    Shown,
+    Hidden,
+}
+
+impl DisplayWidths {
+    /// What a server of this version (FORMAT_DESCRIPTION's `8.0.36`, `10.11.6-MariaDB-log`) shows.
+    pub fn of_server(version: &str) -> Self {
+        if version.contains("MariaDB") {
+            return Self::Shown;
+        }
+        let mut numbers = version.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
+        let mut next = || numbers.next().unwrap_or(0);
+        if (next(), next(), next()) >= (8, 0, 19) { Self::Hidden } else { Self::Shown }
+    }
+}
+
+/// A declared type text (`int unsigned`, `year`, `int(5) zerofill`) as `COLUMN_TYPE` shows it on a
+/// server with these `widths`: integer and YEAR display widths are added where the text has none
+/// (the server's defaults) or removed. Other types are returned as they are.
+pub fn with_display_widths(column_type: &str, widths: DisplayWidths) -> String {
+    let (head, rest) = column_type.split_at(column_type.find([' ', '(']).unwrap_or(column_type.len()));
+    let (width, attributes) = match rest.strip_prefix('(') {
+        Some(inside) => match inside.split_once(')') {
+            Some((width, attributes)) => (Some(width), attributes),
+            None => return column_type.to_owned(),
+        },
+        None => (None, rest),
+    };
+    let unsigned = attributes.contains("unsigned");
+    let default = match (head, unsigned) {
+        ("tinyint", false) => 4,
+        ("tinyint", true) => 3,
+        ("smallint", false) => 6,
+        ("smallint", true) => 5,
+        ("mediumint", false) => 9,
+        ("mediumint", true) => 8,
+        ("int", false) => 11,
+        ("int", true) => 10,
+        ("bigint", _) => 20,
+        ("year", _) => 4,
+        _ => return column_type.to_owned(),
+    };
+    let shown = match widths {
+        DisplayWidths::Shown => true,
+        DisplayWidths::Hidden => {
+            head != "year" && (attributes.contains("zerofill") || (head == "tinyint" && width == Some("1")))
+        }
+    };
+    match (shown, width) {
+        (true, Some(width)) => format!("{head}({width}){attributes}"),
+        (true, None) => format!("{head}({default}){attributes}"),
+        (false, _) => format!("{head}{attributes}"),
+    }
+}
+
 /// A declared-type text for a column known only from the binlog, as close to
 /// information_schema's COLUMN_TYPE as the binlog allows (display widths are not in the binlog).
 pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
@@ -243,5 +304,35 @@ mod tests {
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::DATETIME2, 6)), "datetime(6)");
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::VARCHAR, 80)), "varchar(20)");
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::BIT, 1 << 8)), "bit(8)");
+    }
+
+    #[test]
+    fn display_widths_as_each_server_shows_them() {
+        use DisplayWidths::{Hidden, Shown};
+        let cases = [
+            ("int", "int(11)", "int"),
+            ("int unsigned", "int(10) unsigned", "int unsigned"),
+            ("int(5)", "int(5)", "int"),
+            ("int unsigned zerofill", "int(10) unsigned zerofill", "int(10) unsigned zerofill"),
+            ("tinyint(1)", "tinyint(1)", "tinyint(1)"),
+            ("tinyint", "tinyint(4)", "tinyint"),
+            ("smallint unsigned", "smallint(5) unsigned", "smallint unsigned"),
+            ("mediumint", "mediumint(9)", "mediumint"),
+            ("bigint unsigned", "bigint(20) unsigned", "bigint unsigned"),
+            ("year", "year(4)", "year"),
+            ("decimal(10,2) unsigned", "decimal(10,2) unsigned", "decimal(10,2) unsigned"),
+            ("varchar(20)", "varchar(20)", "varchar(20)"),
+            ("enum('int','year')", "enum('int','year')", "enum('int','year')"),
+        ];
+        for (declared, shown, hidden) in cases {
+            assert_eq!(with_display_widths(declared, Shown), shown, "{declared}");
+            assert_eq!(with_display_widths(declared, Hidden), hidden, "{declared}");
+            assert_eq!(with_display_widths(shown, Shown), shown, "{shown} stays");
+        }
+        assert_eq!(DisplayWidths::of_server("10.11.6-MariaDB-log"), Shown);
+        assert_eq!(DisplayWidths::of_server("5.7.44-log"), Shown);
+        assert_eq!(DisplayWidths::of_server("8.0.18"), Shown);
+        assert_eq!(DisplayWidths::of_server("8.0.19"), Hidden);
+        assert_eq!(DisplayWidths::of_server("9.6.0"), Hidden);
     }
 }
