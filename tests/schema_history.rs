@@ -17,7 +17,7 @@ use std::time::Duration;
 use sluice::cluster::zk::ZkPaths;
 use sluice::schema::history::SchemaHistory;
 use sluice::schema::journal::HistoryRecord;
-use sluice::schema::sql_type::{DisplayWidths, with_display_widths};
+use sluice::schema::sql_type::{ColumnTypeStyle, as_server_shows};
 use support::*;
 
 /// How long a test waits for rows to reach Kafka.
@@ -193,11 +193,8 @@ fn tracked(history: &SchemaHistory, schema: &str) -> Shape {
                 .columns
                 .iter()
                 .map(|c| {
-                    let (data_type, column_type) = if c.data_type == "json" {
-                        ("longtext".to_owned(), "longtext".to_owned())
-                    } else {
-                        (c.data_type.clone(), with_display_widths(&c.column_type, DisplayWidths::Shown))
-                    };
+                    let data_type = if c.data_type == "json" { "longtext".to_owned() } else { c.data_type.clone() };
+                    let column_type = as_server_shows(&c.column_type, ColumnTypeStyle::Mariadb);
                     (c.name.clone(), data_type, column_type, c.charset.clone())
                 })
                 .collect();

@@ -616,7 +616,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
 /// of types declared without arguments (`DECIMAL` is `decimal(10,0)`, `CHAR` is `char(1)`, `BOOL`
 /// is `tinyint(1)`), `FLOAT(p)` by its precision, no `(0)` fraction on times. Integer display
 /// widths depend on the server and are added where a type is shown
-/// ([`super::sql_type::with_display_widths`]).
+/// ([`super::sql_type::as_server_shows`]).
 fn declared_arguments(
     data_type: &'static str,
     type_name: &str,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::ddl::{QualifiedName, Statement};
 use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, charset_of_collation, is_hidden};
 use super::journal::HistoryRecord;
-use super::sql_type::{DisplayWidths, data_type_matches, derived_mysql_type, jdbc_type, with_display_widths};
+use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
 use crate::binlog::{Charset, ColumnType, TableMap};
@@ -47,9 +47,9 @@ pub struct SchemaRegistry {
     tables: HashMap<QualifiedName, (Arc<TableMap>, Arc<TableSchema>)>,
     /// Collation id → charset, loaded on first need for ids the built-in table does not know.
     collations: Option<HashMap<u16, Charset>>,
-    /// How the server shows integer display widths, for declared types not taken from its
-    /// information_schema (from the history or derived from the binlog).
-    widths: DisplayWidths,
+    /// How the server writes declared types, for those not taken from its information_schema
+    /// (from the history or derived from the binlog).
+    column_types: ColumnTypeStyle,
 }
 
 impl SchemaRegistry {
@@ -68,7 +68,7 @@ impl SchemaRegistry {
             unsaved: None,
             tables: HashMap::new(),
             collations: None,
-            widths: DisplayWidths::default(),
+            column_types: ColumnTypeStyle::default(),
         }
     }
 
@@ -94,7 +94,7 @@ impl SchemaRegistry {
     /// The server that wrote the binlog (its FORMAT_DESCRIPTION's version), for the declared
     /// types this registry makes up.
     pub fn set_server_version(&mut self, version: &str) {
-        self.widths = DisplayWidths::of_server(version);
+        self.column_types = ColumnTypeStyle::of_server(version);
     }
 
     /// The schema for the table a TABLE_MAP (at `at`) describes.
@@ -349,7 +349,7 @@ impl SchemaRegistry {
                 };
                 let declared = same_column(current).unwrap_or_else(|| {
                     let made_up = same_column(info).unwrap_or_else(|| derived_mysql_type(codec));
-                    with_display_widths(&made_up, self.widths)
+                    as_server_shows(&made_up, self.column_types)
                 });
                 Column {
                     name: name.clone(),

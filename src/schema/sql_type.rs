@@ -98,32 +98,36 @@ pub fn jdbc_type(codec: &ColumnCodec) -> i32 {
     }
 }
 
-/// Whether a server's `COLUMN_TYPE` shows integer display widths: MariaDB and MySQL before 8.0.19
-/// do (`int(11)`, `year(4)`); MySQL 8.0.19+ does not (`int`, `year`), except for `tinyint(1)` and
-/// ZEROFILL columns.
+/// How a server writes `COLUMN_TYPE`. MariaDB and MySQL before 8.0.19 show integer display widths
+/// (`int(11)`, `year(4)`); MySQL 8.0.19+ does not (`int`, `year`), except for `tinyint(1)` and
+/// ZEROFILL columns. MariaDB stores JSON as `longtext`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DisplayWidths {
+pub enum ColumnTypeStyle {
     #[default]
-    Shown,
-    Hidden,
+    Mariadb,
+    MysqlWithWidths,
+    Mysql,
 }
 
-impl DisplayWidths {
-    /// What a server of this version (FORMAT_DESCRIPTION's `8.0.36`, `10.11.6-MariaDB-log`) shows.
+impl ColumnTypeStyle {
+    /// The style of a server of this version (FORMAT_DESCRIPTION's `8.0.36`, `10.11.6-MariaDB-log`).
     pub fn of_server(version: &str) -> Self {
         if version.contains("MariaDB") {
-            return Self::Shown;
+            return Self::Mariadb;
         }
         let mut numbers = version.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
         let mut next = || numbers.next().unwrap_or(0);
-        if (next(), next(), next()) >= (8, 0, 19) { Self::Hidden } else { Self::Shown }
+        if (next(), next(), next()) >= (8, 0, 19) { Self::Mysql } else { Self::MysqlWithWidths }
     }
 }
 
-/// A declared type text (`int unsigned`, `year`, `int(5) zerofill`) as `COLUMN_TYPE` shows it on a
-/// server with these `widths`: integer and YEAR display widths are added where the text has none
-/// (the server's defaults) or removed. Other types are returned as they are.
-pub fn with_display_widths(column_type: &str, widths: DisplayWidths) -> String {
+/// A declared type text (`int unsigned`, `year`, `int(5) zerofill`, `json`) as a server of this
+/// `style` writes it in `COLUMN_TYPE`: integer and YEAR display widths added where the text has
+/// none (the server's defaults) or removed; JSON as MariaDB stores it. Other types stay as they are.
+pub fn as_server_shows(column_type: &str, style: ColumnTypeStyle) -> String {
+    if style == ColumnTypeStyle::Mariadb && column_type == "json" {
+        return "longtext".to_owned();
+    }
     let (head, rest) = column_type.split_at(column_type.find([' ', '(']).unwrap_or(column_type.len()));
     let (width, attributes) = match rest.strip_prefix('(') {
         Some(inside) => match inside.split_once(')') {
@@ -146,9 +150,9 @@ pub fn with_display_widths(column_type: &str, widths: DisplayWidths) -> String {
         ("year", _) => 4,
         _ => return column_type.to_owned(),
     };
-    let shown = match widths {
-        DisplayWidths::Shown => true,
-        DisplayWidths::Hidden => {
+    let shown = match style {
+        ColumnTypeStyle::Mariadb | ColumnTypeStyle::MysqlWithWidths => true,
+        ColumnTypeStyle::Mysql => {
             head != "year" && (attributes.contains("zerofill") || (head == "tinyint" && width == Some("1")))
         }
     };
@@ -307,8 +311,8 @@ mod tests {
     }
 
     #[test]
-    fn display_widths_as_each_server_shows_them() {
-        use DisplayWidths::{Hidden, Shown};
+    fn column_types_as_each_server_shows_them() {
+        use ColumnTypeStyle::{Mariadb, Mysql, MysqlWithWidths};
         let cases = [
             ("int", "int(11)", "int"),
             ("int unsigned", "int(10) unsigned", "int unsigned"),
@@ -324,15 +328,18 @@ mod tests {
             ("varchar(20)", "varchar(20)", "varchar(20)"),
             ("enum('int','year')", "enum('int','year')", "enum('int','year')"),
         ];
-        for (declared, shown, hidden) in cases {
-            assert_eq!(with_display_widths(declared, Shown), shown, "{declared}");
-            assert_eq!(with_display_widths(declared, Hidden), hidden, "{declared}");
-            assert_eq!(with_display_widths(shown, Shown), shown, "{shown} stays");
+        for (declared, with_widths, without) in cases {
+            assert_eq!(as_server_shows(declared, Mariadb), with_widths, "{declared}");
+            assert_eq!(as_server_shows(declared, MysqlWithWidths), with_widths, "{declared}");
+            assert_eq!(as_server_shows(declared, Mysql), without, "{declared}");
+            assert_eq!(as_server_shows(with_widths, Mariadb), with_widths, "{with_widths} stays");
         }
-        assert_eq!(DisplayWidths::of_server("10.11.6-MariaDB-log"), Shown);
-        assert_eq!(DisplayWidths::of_server("5.7.44-log"), Shown);
-        assert_eq!(DisplayWidths::of_server("8.0.18"), Shown);
-        assert_eq!(DisplayWidths::of_server("8.0.19"), Hidden);
-        assert_eq!(DisplayWidths::of_server("9.6.0"), Hidden);
+        assert_eq!(as_server_shows("json", Mariadb), "longtext");
+        assert_eq!(as_server_shows("json", Mysql), "json");
+        assert_eq!(ColumnTypeStyle::of_server("10.11.6-MariaDB-log"), Mariadb);
+        assert_eq!(ColumnTypeStyle::of_server("5.7.44-log"), MysqlWithWidths);
+        assert_eq!(ColumnTypeStyle::of_server("8.0.18"), MysqlWithWidths);
+        assert_eq!(ColumnTypeStyle::of_server("8.0.19"), Mysql);
+        assert_eq!(ColumnTypeStyle::of_server("9.6.0"), Mysql);
     }
 }
