@@ -728,7 +728,7 @@ pub fn charset_of_collation(collation: &str) -> String {
 }
 
 /// A character set name as information_schema gives it: lower case, `utf8` as `utf8mb3`.
-fn canonical_charset(name: &str) -> String {
+pub fn canonical_charset(name: &str) -> String {
     let name = name.to_ascii_lowercase();
     if name == "utf8" { "utf8mb3".to_owned() } else { name }
 }

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
-use super::history::{ColumnDef, HistoryError, SchemaHistory, TableDef, charset_of_collation, is_hidden};
+use super::history::{
+    ColumnDef, HistoryError, SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
+};
 use super::journal::HistoryRecord;
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
@@ -165,7 +167,7 @@ impl SchemaRegistry {
         let Some(charset) = self.lookup(&sql).await?.and_then(|rs| rs.rows.first()?.text(0)) else {
             return Ok(());
         };
-        let charset = charset_of_collation(&charset);
+        let charset = canonical_charset(&charset);
         self.history.set_schema_charset(schema.to_owned(), charset.clone());
         self.record(|| HistoryRecord::TrackSchema { at: at.clone(), schema: schema.to_owned(), charset });
         Ok(())
