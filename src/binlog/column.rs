@@ -1,5 +1,6 @@
 //! Column types as the binlog encodes them, and what decoding one column's value needs.
 
+pub use super::legacy_charset::{LEGACY_CHARSETS, LegacyCharset};
 use std::sync::Arc;
 
 /// The `enum_field_types` code a TABLE_MAP gives for a column.
@@ -151,98 +152,6 @@ pub enum Charset {
     Legacy(&'static LegacyCharset),
     /// Another character set, by collation id: decoded as UTF-8 if valid, else an error.
     Other(u16),
-}
-
-/// A MySQL character set decoded with the WHATWG encoding of the same repertoire.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct LegacyCharset {
-    /// MySQL's name for it (information_schema's CHARACTER_SET_NAME).
-    pub name: &'static str,
-    /// Its collation ids (MySQL's, and MariaDB's NO PAD ones), for binlogs decoded offline.
-    pub collation_ids: &'static [u16],
-    pub encoding: &'static encoding_rs::Encoding,
-    /// Bytes of its longest character. A byte below 0x80 is a character of its own; one from
-    /// 0x80 up starts a character of this many bytes (EUC-CN, EUC-KR, GBK and single-byte sets).
-    pub max_char_bytes: u8,
-    /// Codes MySQL/MariaDB map to another character than the encoding does; theirs is used.
-    pub differences: &'static [(&'static [u8], char)],
-}
-
-/// The legacy character sets Sluice decodes. Each was compared with MariaDB's own conversion to
-/// utf8mb4 over every code MariaDB maps (tests/end_to_end.rs, `legacy_charsets_match_mariadb`);
-/// where they differ, MariaDB's character is listed in `differences`. A byte sequence the
-/// encoding does not define is an error, never a replacement character. big5 is left out (MariaDB
-/// maps 267 codes differently from WHATWG's Big5-HKSCS); its text stays [`Charset::Other`].
-pub static LEGACY_CHARSETS: &[LegacyCharset] = &[
-    legacy("gbk", &[28, 87, 1052, 1111], encoding_rs::GBK, 2, &[]),
-    legacy(
-        "gb2312",
-        &[24, 86, 1048, 1110],
-        encoding_rs::GBK,
-        2,
-        &[(b"\xa1\xa4", '\u{30fb}'), (b"\xa1\xaa", '\u{2015}')],
-    ),
-    legacy("euckr", &[19, 85, 1043, 1109], encoding_rs::EUC_KR, 2, &[]),
-    legacy("cp1250", &[26, 34, 44, 66, 99, 1050, 1090], encoding_rs::WINDOWS_1250, 1, &[]),
-    legacy("cp1251", &[14, 23, 50, 51, 52, 1074, 1075], encoding_rs::WINDOWS_1251, 1, &[]),
-    legacy("cp1256", &[57, 67, 1081, 1091], encoding_rs::WINDOWS_1256, 1, &[]),
-    legacy("cp1257", &[29, 58, 59, 1082, 1083], encoding_rs::WINDOWS_1257, 1, &[]),
-    legacy("latin2", &[2, 9, 21, 27, 77, 1033, 1101], encoding_rs::ISO_8859_2, 1, &[]),
-    legacy("koi8r", &[7, 74, 1031, 1098], encoding_rs::KOI8_R, 1, &[]),
-    legacy(
-        "koi8u",
-        &[22, 75, 1046, 1099],
-        encoding_rs::KOI8_U,
-        1,
-        &[(b"\x95", '\u{2022}'), (b"\xae", '\u{255d}'), (b"\xbe", '\u{256c}')],
-    ),
-    legacy("greek", &[25, 70, 1049, 1094], encoding_rs::ISO_8859_7, 1, &[(b"\xa1", '\u{2bd}'), (b"\xa2", '\u{2bc}')]),
-    legacy("hebrew", &[16, 71, 1040, 1095], encoding_rs::ISO_8859_8, 1, &[(b"\xaf", '\u{203e}')]),
-    legacy("cp866", &[36, 68, 1060, 1092], encoding_rs::IBM866, 1, &[(b"\xfc", '\u{207f}'), (b"\xfd", '\u{b2}')]),
-];
-
-const fn legacy(
-    name: &'static str,
-    collation_ids: &'static [u16],
-    encoding: &'static encoding_rs::Encoding,
-    max_char_bytes: u8,
-    differences: &'static [(&'static [u8], char)],
-) -> LegacyCharset {
-    LegacyCharset { name, collation_ids, encoding, max_char_bytes, differences }
-}
-
-impl LegacyCharset {
-    /// Decode exactly, appending to `out`; `None` (and `out` unchanged) when the bytes are not
-    /// valid in this set.
-    fn decode_into(&self, bytes: &[u8], out: &mut String) -> Option<()> {
-        let decode = |bytes: &[u8], out: &mut String| {
-            out.push_str(&self.encoding.decode_without_bom_handling_and_without_replacement(bytes)?);
-            Some(())
-        };
-        if self.differences.is_empty() {
-            return decode(bytes, out);
-        }
-        let start = out.len();
-        let (mut pending, mut at) = (0, 0);
-        while at < bytes.len() {
-            let len = if bytes[at] < 0x80 { 1 } else { usize::from(self.max_char_bytes) };
-            let code = bytes.get(at..at + len);
-            if let Some(&(_, c)) = code.and_then(|code| self.differences.iter().find(|(d, _)| *d == code)) {
-                if decode(&bytes[pending..at], out).is_none() {
-                    out.truncate(start);
-                    return None;
-                }
-                out.push(c);
-                pending = at + len;
-            }
-            at += len;
-        }
-        let decoded = decode(&bytes[pending..], out);
-        if decoded.is_none() {
-            out.truncate(start);
-        }
-        decoded
-    }
 }
 
 impl Charset {
@@ -399,7 +308,6 @@ mod tests {
         assert!(decode(Charset::from_name("gbk"), b"\xd6").is_none(), "a lead byte alone is an error");
         assert_eq!(decode(Charset::from_name("cp1251"), b"\xcf\xf0\xe8").unwrap(), "<При");
         assert_eq!(Charset::from_collation_id(28), Charset::from_name("gbk"));
-        assert_eq!(Charset::from_name("big5"), Charset::Other(0), "not decoded: MariaDB maps it differently");
     }
 
     #[test]
@@ -412,6 +320,8 @@ mod tests {
         assert_eq!(decode("greek", b"\xa1\xe1\xa2"), (Some(()), "<\u{2bd}\u{3b1}\u{2bc}".to_owned()));
         assert_eq!(decode("hebrew", b"\xaf\xe0"), (Some(()), "<\u{203e}\u{5d0}".to_owned()));
         assert_eq!(decode("gb2312", b"\xd6\xd0\xa1\xa4\xce\xc4"), (Some(()), "<\u{4e2d}\u{30fb}\u{6587}".to_owned()));
+        // big5: MariaDB's ETEN kana, and a code it shows as U+FFFD.
+        assert_eq!(decode("big5", b"\xa4\xa4\xc6\xa1\xa1\x5a"), (Some(()), "<\u{4e2d}\u{30fe}\u{fffd}".to_owned()));
         // A1 A4 across two codes (B0A1, A4A1) is not the code A1A4.
         assert_eq!(decode("gb2312", b"\xb0\xa1\xa4\xa1"), (Some(()), "<\u{554a}\u{3041}".to_owned()));
         // An invalid code before or after a difference: an error, and nothing appended.

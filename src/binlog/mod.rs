@@ -23,6 +23,7 @@ pub mod format_description;
 pub mod gtid;
 pub mod json;
 pub mod json_diff;
+pub mod legacy_charset;
 pub mod mariadb;
 pub mod payload;
 pub mod query;
