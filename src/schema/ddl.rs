@@ -212,6 +212,9 @@ mod tests {
             Statement::SchemaDdl { kind: DdlKind::Query, schema: "x".into() }
         );
         assert_eq!(tables("CREATE TABLE /*!32312 IF NOT EXISTS*/ t (a int)"), (DdlKind::Create, vec![q("db", "t")]));
+        // An executable comment is run by the server: mysqldump's key toggles are ALTERs.
+        assert_eq!(tables("/*!40000 ALTER TABLE `t` DISABLE KEYS */"), (DdlKind::Alter, vec![q("db", "t")]));
+        assert_eq!(classify("/*!40101 SET NAMES utf8 */", "db"), Statement::Other);
         assert_eq!(classify("( SELECT 1 )", "db"), Statement::Other);
         assert_eq!(classify("", "db"), Statement::Other);
     }
