@@ -91,8 +91,12 @@ enum BinlogCommand {
         /// Time zone for TIMESTAMP values.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
-        /// Render bytes as base64 instead of ISO-8859-1 characters.
-        #[arg(long)]
+        /// Bytes (BINARY, VARBINARY, BLOB, GEOMETRY) as ISO-8859-1 characters (as Canal), base64,
+        /// or upper-case hex (as HEX() prints them).
+        #[arg(long, default_value = "latin1", value_parser = ["latin1", "base64", "hex"])]
+        binary_encoding: String,
+        /// Same as --binary-encoding base64.
+        #[arg(long, conflicts_with = "binary_encoding")]
         base64: bool,
     },
 }
@@ -240,10 +244,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-        Command::Binlog { command: BinlogCommand::Decode { files, time_zone, base64 } } => {
+        Command::Binlog { command: BinlogCommand::Decode { files, time_zone, binary_encoding, base64 } } => {
+            let binary = match (base64, binary_encoding.as_str()) {
+                (true, _) | (false, "base64") => BinaryEncoding::Base64,
+                (false, "hex") => BinaryEncoding::Hex,
+                _ => BinaryEncoding::Latin1,
+            };
             let render = RenderOptions {
                 time_zone: sluice::config::parse_time_zone(&time_zone).map_err(anyhow::Error::msg)?,
-                binary: if base64 { BinaryEncoding::Base64 } else { BinaryEncoding::Latin1 },
+                binary,
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());

@@ -30,9 +30,19 @@ struct Decoded {
 }
 
 fn decode(name: &str) -> Decoded {
+    decode_with(name, &[])
+}
+
+/// `sluice binlog decode` of a fixture with extra options.
+fn decode_with(name: &str, options: &[&str]) -> Decoded {
     let path = fixtures_dir().join(name);
     assert!(path.exists(), "fixture {} is missing", path.display());
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice")).args(["binlog", "decode"]).arg(&path).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["binlog", "decode"])
+        .args(options)
+        .arg(&path)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         out.status.code().is_some_and(|c| c == 0 || c == 1),
@@ -46,6 +56,20 @@ fn decode(name: &str) -> Decoded {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {l}")))
         .collect();
     Decoded { success: out.status.success(), lines, stderr }
+}
+
+/// A binary column (`f5`, one byte 0x05) in each of the three byte renderings.
+#[test]
+fn bytes_render_as_asked() {
+    let f5 = |options: &[&str]| {
+        let d = decode_with("binlog-invisible-columns.000001", options);
+        assert!(d.success, "{}", d.stderr);
+        rows(&d, "t1").first().map(|r| r["data"]["f5"].clone()).expect("a row of t1")
+    };
+    assert_eq!(f5(&[]), "\u{5}");
+    assert_eq!(f5(&["--base64"]), "BQ==");
+    assert_eq!(f5(&["--binary-encoding", "base64"]), "BQ==");
+    assert_eq!(f5(&["--binary-encoding", "hex"]), "05");
 }
 
 fn rows<'a>(d: &'a Decoded, table: &str) -> Vec<&'a Value> {
