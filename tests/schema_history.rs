@@ -323,19 +323,37 @@ async fn tables_in_a_database_created_without_a_charset_take_the_servers() {
     stack.down(&["mariadb"]);
 }
 
+/// A fresh run of Sluice on a private MariaDB with MINIMAL metadata, capturing a database that
+/// holds the table `create` makes, into the shared stack's Kafka.
+struct MinimalRun {
+    shared: Stack,
+    mysql: PrivateStack,
+    db: TestDb,
+    config: SluiceConfig,
+    sluice: Sluice,
+}
+
+impl MinimalRun {
+    async fn start(prefix: &str, create: &str) -> Self {
+        let shared = stack();
+        let mysql = minimal_metadata_mariadb();
+        let mut db = TestDb::create(&mysql.mysql(), prefix).await;
+        db.exec(create).await;
+        let mut config = SluiceConfig::new(&shared, &db.name);
+        config.mysql = mysql.mysql();
+        let sluice = Sluice::start(&config);
+        wait_running(&mut db, &sluice).await;
+        Self { shared, mysql, db, config, sluice }
+    }
+}
+
 /// MINIMAL metadata, and the server moves on while Sluice is down: rows written before an ALTER
 /// but read after it must decode with the columns of their time. information_schema only knows
 /// the new shape; the history Sluice stored in ZooKeeper knows the old one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
-    let shared = stack();
-    let mysql = minimal_metadata_mariadb();
-    let mut db = TestDb::create(&mysql.mysql(), "restart_ddl").await;
-    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)").await;
-    let mut config = SluiceConfig::new(&shared, &db.name);
-    config.mysql = mysql.mysql();
-    let mut sluice = Sluice::start(&config);
-    wait_running(&mut db, &sluice).await;
+    let MinimalRun { shared, mysql, mut db, config, mut sluice } =
+        MinimalRun::start("restart_ddl", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)").await;
     // A table the history knows only from its CREATE in the binlog.
     db.exec("CREATE TABLE u (id BIGINT PRIMARY KEY, n SMALLINT UNSIGNED, d DECIMAL)").await;
     db.exec("INSERT INTO t VALUES (1, 'a1', 10)").await;
@@ -366,9 +384,9 @@ async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
         serde_json::json!({"id": "bigint(20)", "n": "smallint(5) unsigned", "d": "decimal(10,0)"})
     );
 
-    // The journal beside the cursor: the table as first seen, then the ALTER.
+    // The journal beside the cursor: the table in the snapshot at the start, then the ALTER.
     let journal = stored_journal(&config).await;
-    let tracked = journal.iter().position(|r| matches!(r, HistoryRecord::Track { table, .. } if table == "t"));
+    let tracked = journal.iter().position(|r| matches!(r, HistoryRecord::BaseTable { table, .. } if table == "t"));
     let altered =
         journal.iter().position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("ALTER TABLE t")));
     assert!(matches!((tracked, altered), (Some(t), Some(a)) if t < a), "{journal:#?}");
@@ -390,10 +408,11 @@ async fn stored_journal(config: &SluiceConfig) -> Vec<HistoryRecord> {
 }
 
 /// A database and a table that existed before the history began, in a character set that is not
-/// the server's (cp1251), with MINIMAL metadata (the history's charsets decide how text decodes):
-/// a table created in that database takes its charset from information_schema.SCHEMATA, and a
-/// column added to the table (first seen through information_schema) takes the table's from
-/// information_schema.TABLES. Either read as the server's default would be an error or wrong text.
+/// the server's (cp1251), with MINIMAL metadata (the history's charsets decide how text decodes),
+/// and a run started at a configured position (so without an initial snapshot): a table created in
+/// that database takes its charset from information_schema.SCHEMATA, and a column added to the
+/// table (first seen through information_schema) takes the table's from information_schema.TABLES.
+/// Either read as the server's default would be an error or wrong text.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tables_older_than_the_history_keep_their_databases_charset() {
     let shared = stack();
@@ -403,7 +422,12 @@ async fn tables_older_than_the_history_keep_their_databases_charset() {
     db.exec("CREATE TABLE old (id BIGINT PRIMARY KEY, v VARCHAR(20))").await;
     let mut config = SluiceConfig::new(&shared, &db.name);
     config.mysql = mysql.mysql();
-    let sluice = Sluice::start(&config);
+    // A new binlog file: the run reads it from its start, so the DDL above stays unseen.
+    db.exec("FLUSH BINARY LOGS").await;
+    let master = db.query("SHOW MASTER STATUS").await;
+    let (file, position) = (master[0][0].clone().unwrap(), master[0][1].clone().unwrap());
+    let start = format!("\n[source.start]\nfile = \"{file}\"\nposition = {position}\n");
+    let sluice = Sluice::start_with_source_extra(&config, &start);
     wait_running(&mut db, &sluice).await;
     // Seen first here: the history takes the table from information_schema.
     db.exec("INSERT INTO old VALUES (1, 'Привет')").await;
@@ -440,6 +464,37 @@ async fn tables_older_than_the_history_keep_their_databases_charset() {
         .iter()
         .position(|r| matches!(r, HistoryRecord::Ddl { sql, .. } if sql.starts_with("CREATE TABLE fresh")));
     assert!(matches!((seeded, created), (Some(s), Some(c)) if s < c), "{journal:#?}");
+    mysql.down(&["mariadb"]);
+}
+
+/// A fresh start snapshots the captured tables: a column renamed (same type, so no shape check can
+/// notice) while Sluice is down, before it ever saw a row of the table, still leaves the rows
+/// written before the rename under the old name. Looking the table up in information_schema when
+/// its first row arrives (as before the snapshot existed) gives the renamed column: the earlier row
+/// would be decoded under the new name, and the RENAME could not be applied — the run stopped there
+/// ("RENAME COLUMN a: no such column"), at every restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_start_snapshots_tables_so_a_later_rename_is_seen() {
+    let MinimalRun { shared, mysql, mut db, config, mut sluice } =
+        MinimalRun::start("snapshot", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20))").await;
+    cursor_at_binlog_end(&mut db, &sluice).await;
+    sluice.kill9();
+
+    db.exec("INSERT INTO t VALUES (1, 'before')").await;
+    db.exec("ALTER TABLE t RENAME COLUMN a TO b").await;
+    db.exec("INSERT INTO t VALUES (2, 'after')").await;
+    sluice.restart();
+
+    let records = consume_ids(&shared.kafka, &config.topic, "t", [1, 2], WAIT).await;
+    let row =
+        |id: &str| inserted_row(&records, "t", id).unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()));
+    assert_eq!(row("1"), serde_json::json!({"id": "1", "a": "before"}));
+    assert_eq!(row("2"), serde_json::json!({"id": "2", "b": "after"}));
+    let journal = stored_journal(&config).await;
+    assert!(
+        journal.iter().any(|r| matches!(r, HistoryRecord::BaseTable { table, .. } if table == "t")),
+        "the snapshot is stored: {journal:#?}"
+    );
     mysql.down(&["mariadb"]);
 }
 

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 
 use super::status::{DestinationStatus, Role};
 use super::{PipelineError, start};
-use crate::assemble::{Assembler, AssemblerConfig, StatementDml, TableFilter};
+use crate::assemble::{AssembleError, Assembler, AssemblerConfig, StatementDml, TableFilter};
 use crate::binlog::value::RenderOptions;
 use crate::checkpoint::{AckTracker, Cursor, ZkCursorStore, ZkSchemaHistory};
 use crate::config::{Destination, parse_time_zone};
@@ -102,16 +102,25 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         time_zone: parse_time_zone(&output.time_zone).map_err(PipelineError::Config)?,
         binary: output.binary_encoding,
     };
+    let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
+        .map_err(|e| PipelineError::Config(e.to_string()))?;
+    let mut registry = SchemaRegistry::connected(connect.clone()).with_history(history);
+    if let Some(at) = &start.snapshot_at {
+        let tables = registry
+            .snapshot(|schema, table| filter.matches(schema, table), at)
+            .await
+            .map_err(|source| AssembleError::Schema { position: at.clone(), source })?;
+        tracing::info!(destination = %d.name, tables, "schema history starts from a snapshot of information_schema");
+    }
     let assembler = Assembler::new(
         AssemblerConfig {
             render,
-            filter: TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
-                .map_err(|e| PipelineError::Config(e.to_string()))?,
+            filter,
             chunk_bytes: batch.chunk_bytes,
             emit_ddl: output.ddl,
             statement_dml: StatementDml::Error,
         },
-        SchemaRegistry::connected(connect.clone()).with_history(history),
+        registry,
         start.state,
     );
     let partitioner = Partitioner::new(output.partitions, &output.partition_hash, output.database_hash)

@@ -18,6 +18,9 @@ pub struct ResolvedStart {
     pub state: StartState,
     /// For logs: where and why.
     pub description: String,
+    /// Where information_schema describes the tables as they are at the start (a fresh start at
+    /// the server's current position), for an initial schema snapshot.
+    pub snapshot_at: Option<BinlogPosition>,
 }
 
 pub async fn resolve(
@@ -32,6 +35,7 @@ pub async fn resolve(
             dump: DumpStart::File(p.binlog.clone()),
             state: StartState { file: p.binlog.file.clone(), gtid_set: p.gtid_set.clone(), ..Default::default() },
             description: format!("committed cursor {p}"),
+            snapshot_at: None,
         });
     }
     let mut conn = Connection::connect(connect).await?;
@@ -47,6 +51,7 @@ pub async fn resolve(
                     ..Default::default()
                 },
                 description: format!("configured position {file}:{offset}"),
+                snapshot_at: None,
             })
         }
         Some(StartConfig { gtid: Some(gtid), .. }) => {
@@ -55,6 +60,7 @@ pub async fn resolve(
                 dump: DumpStart::Gtid(set.clone()),
                 state: StartState { gtid_set: set, ..Default::default() },
                 description: format!("configured GTID set {gtid}"),
+                snapshot_at: None,
             })
         }
         Some(StartConfig { timestamp: Some(ts), .. }) => {
@@ -66,6 +72,7 @@ pub async fn resolve(
                 dump: DumpStart::File(BinlogPosition::new(file.clone(), 4)),
                 state: StartState { file: file.clone(), skip_before_timestamp: Some(seconds), ..Default::default() },
                 description: format!("configured time {ts} (from {file})"),
+                snapshot_at: None,
             })
         }
         _ => {
@@ -73,6 +80,7 @@ pub async fn resolve(
             Ok(ResolvedStart {
                 description: format!("the server's current position {position}"),
                 dump: DumpStart::File(position.clone()),
+                snapshot_at: Some(position.clone()),
                 state: StartState { file: position.file, gtid_set, ..Default::default() },
             })
         }

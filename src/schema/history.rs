@@ -3,8 +3,9 @@
 //! carries no names, signedness, charsets or ENUM labels).
 //!
 //! A [`TableDef`] has the shape information_schema gives (name, `COLUMN_TYPE`, `DATA_TYPE`,
-//! charset per column, primary key). Tables enter the history from CREATE TABLE in the binlog or,
-//! the first time a table is seen, from information_schema; every later DDL naming them is applied
+//! charset per column, primary key). Tables enter the history from information_schema (all
+//! captured tables at a fresh start, or one the first time it is seen) or from CREATE TABLE in the
+//! binlog; every later DDL naming them is applied
 //! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER,
 //! primary key changes, RENAME TO, CONVERT TO CHARACTER SET), DROP, RENAME (multi-table),
 //! TRUNCATE, DROP DATABASE.
@@ -69,6 +70,11 @@ impl SchemaHistory {
     /// Start tracking a table as information_schema describes it now.
     pub fn track(&mut self, name: QualifiedName, table: TableDef) {
         self.tables.insert(name, table);
+    }
+
+    /// Stop tracking a table (information_schema describes it next time); whether it was tracked.
+    pub fn untrack(&mut self, name: &QualifiedName) -> bool {
+        self.tables.remove(name).is_some()
     }
 
     /// Every tracked table.

@@ -7,6 +7,8 @@
 //!   a TABLE_MAP named it);
 //! - [`HistoryRecord::TrackSchema`]: a database's default character set entered the history (from
 //!   information_schema, when a table was created in a database the history had not seen created);
+//! - [`HistoryRecord::Untrack`]: a table left the history (a DDL on it that an initial snapshot
+//!   may already have held: information_schema describes it next time);
 //! - [`HistoryRecord::Ddl`]: a DDL statement of the QUERY event at that position;
 //! - [`HistoryRecord::BaseTable`] / [`HistoryRecord::BaseCharset`]: the whole history as it stood at
 //!   a position, written when the journal is compacted.
@@ -44,6 +46,11 @@ pub enum HistoryRecord {
         schema: String,
         charset: String,
     },
+    Untrack {
+        at: BinlogPosition,
+        schema: String,
+        table: String,
+    },
     Ddl {
         at: BinlogPosition,
         default_schema: String,
@@ -71,6 +78,7 @@ impl HistoryRecord {
         match self {
             Self::Track { at, .. }
             | Self::TrackSchema { at, .. }
+            | Self::Untrack { at, .. }
             | Self::Ddl { at, .. }
             | Self::BaseTable { at, .. }
             | Self::BaseCharset { at, .. } => at,
@@ -87,6 +95,10 @@ impl HistoryRecord {
             Self::Track { schema, table, definition, .. } | Self::BaseTable { schema, table, definition, .. } => {
                 let name = QualifiedName { schema: schema.clone(), table: table.clone() };
                 history.track(name, definition.clone());
+                Ok(())
+            }
+            Self::Untrack { schema, table, .. } => {
+                history.untrack(&QualifiedName { schema: schema.clone(), table: table.clone() });
                 Ok(())
             }
             Self::Ddl { default_schema, sql, server_charset, .. } => {

@@ -1,19 +1,20 @@
 //! Builds and caches [`TableSchema`]s for TABLE_MAP events.
 
-use std::collections::HashMap;
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
 use super::history::{
     ColumnDef, HistoryError, SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
 };
-use super::journal::HistoryRecord;
+use super::journal::{HistoryRecord, compare_positions};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
 use crate::binlog::{Charset, ColumnType, TableMap};
 use crate::event::{BinlogPosition, DdlKind};
-use crate::source::{ConnectOptions, Connection, SourceError};
+use crate::source::{ConnectOptions, Connection, Row, SourceError, server};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -40,8 +41,9 @@ pub struct SchemaRegistry {
     /// information_schema as it is now, dropped when DDL names the table; it supplies the
     /// declared type texts (`mysqlType`) of columns the history agrees on.
     info: HashMap<QualifiedName, Option<Arc<TableDef>>>,
-    /// Tables as of the event being decoded: seeded from information_schema the first time a table
-    /// is seen (or from CREATE TABLE), then kept in step with the binlog's DDL.
+    /// Tables as of the event being decoded: seeded from information_schema (a snapshot at a fresh
+    /// start, else the first time a table is seen) or from CREATE TABLE, then kept in step with
+    /// the binlog's DDL.
     history: SchemaHistory,
     /// Changes to `history` not yet taken for storage; `None` when the history is not persisted.
     unsaved: Option<Vec<HistoryRecord>>,
@@ -52,6 +54,17 @@ pub struct SchemaRegistry {
     /// How the server writes declared types, for those not taken from its information_schema
     /// (from the history or derived from the binlog).
     column_types: ColumnTypeStyle,
+    /// After an initial snapshot, until the events pass the position the server had when it was
+    /// read (see [`SchemaRegistry::snapshot`]).
+    settling: Option<Settling>,
+}
+
+/// An initial snapshot is taken at the start position but read a moment later: a DDL on a
+/// snapshot table between the two may or may not be in it already.
+struct Settling {
+    /// The server's position once the snapshot was read.
+    settled: BinlogPosition,
+    tables: HashSet<QualifiedName>,
 }
 
 impl SchemaRegistry {
@@ -71,6 +84,7 @@ impl SchemaRegistry {
             tables: HashMap::new(),
             collations: None,
             column_types: ColumnTypeStyle::default(),
+            settling: None,
         }
     }
 
@@ -90,6 +104,102 @@ impl SchemaRegistry {
     fn record(&mut self, record: impl FnOnce() -> HistoryRecord) {
         if let Some(unsaved) = &mut self.unsaved {
             unsaved.push(record());
+        }
+    }
+
+    /// Seed the history, for a run that starts at `at`, the server's current position (a fresh
+    /// start), with every captured base table as information_schema describes it now and every
+    /// database's default charset — the history before `at`, so they are stored as base records.
+    /// Until the events pass the server's position after these reads, a DDL on a snapshot table
+    /// may already be in the snapshot: it untracks the table instead of being applied. Returns
+    /// the number of tables.
+    pub async fn snapshot(
+        &mut self,
+        captured: impl Fn(&str, &str) -> bool,
+        at: &BinlogPosition,
+    ) -> Result<usize, SchemaError> {
+        const SYSTEM: &str = "('mysql', 'information_schema', 'performance_schema', 'sys')";
+        let Some(columns) = self
+            .lookup(&format!(
+                "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, t.TABLE_COLLATION, {COLUMN_FIELDS} \
+                 FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
+                 ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
+                 WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA NOT IN {SYSTEM} \
+                 ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION"
+            ))
+            .await?
+        else {
+            return Ok(0);
+        };
+        let keys = self
+            .lookup(&format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+                 WHERE INDEX_NAME = 'PRIMARY' AND TABLE_SCHEMA NOT IN {SYSTEM} \
+                 ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX"
+            ))
+            .await?
+            .unwrap_or_default();
+        let schemata = self
+            .lookup(&format!(
+                "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA \
+                 WHERE SCHEMA_NAME NOT IN {SYSTEM}"
+            ))
+            .await?
+            .unwrap_or_default();
+        let settled = self.current_position().await?;
+
+        let mut tables: HashMap<QualifiedName, TableDef> = HashMap::new();
+        for row in &columns.rows {
+            let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
+            if !captured(&schema, &table) {
+                continue;
+            }
+            let collation = row.text(2);
+            let def = tables.entry(QualifiedName { schema, table }).or_insert_with(|| TableDef {
+                columns: Vec::new(),
+                primary_key: Vec::new(),
+                charset: collation.as_deref().map(charset_of_collation),
+            });
+            def.columns.push(column_def(row, 3));
+        }
+        for row in &keys.rows {
+            let (Some(schema), Some(table), Some(column)) = (row.text(0), row.text(1), row.text(2)) else { continue };
+            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
+                def.primary_key.push(column);
+            }
+        }
+        for row in &schemata.rows {
+            let (Some(schema), Some(charset)) = (row.text(0), row.text(1)) else { continue };
+            let charset = canonical_charset(&charset);
+            self.history.set_schema_charset(schema.clone(), charset.clone());
+            self.record(|| HistoryRecord::BaseCharset { at: at.clone(), schema, charset });
+        }
+        let count = tables.len();
+        for (name, definition) in &tables {
+            self.history.track(name.clone(), definition.clone());
+            self.info.insert(name.clone(), Some(Arc::new(definition.clone())));
+            self.record(|| HistoryRecord::BaseTable {
+                at: at.clone(),
+                schema: name.schema.clone(),
+                table: name.table.clone(),
+                definition: definition.clone(),
+            });
+        }
+        self.settling = Some(Settling { settled, tables: tables.into_keys().collect() });
+        Ok(count)
+    }
+
+    /// The server's binlog position now.
+    async fn current_position(&mut self) -> Result<BinlogPosition, SchemaError> {
+        let Some(conn) = self.connection().await? else {
+            return Err(SchemaError::Source(SourceError::Config("no server to ask for its position".into())));
+        };
+        match server::current_position(conn).await {
+            Ok((position, _)) => Ok(position),
+            Err(e) => {
+                self.conn = None;
+                Err(e.into())
+            }
         }
     }
 
@@ -135,6 +245,22 @@ impl SchemaRegistry {
         query: &Query,
         at: &BinlogPosition,
     ) -> Result<(), SchemaError> {
+        if self.snapshot_may_hold(statement, at) {
+            // Let information_schema describe these tables again when their rows arrive.
+            self.invalidate(statement);
+            if let Statement::TableDdl { tables, .. } = statement {
+                for name in tables {
+                    if self.history.untrack(name) {
+                        self.record(|| HistoryRecord::Untrack {
+                            at: at.clone(),
+                            schema: name.schema.clone(),
+                            table: name.table.clone(),
+                        });
+                    }
+                }
+            }
+            return Ok(());
+        }
         if let Statement::TableDdl { kind: DdlKind::Create, tables } = statement {
             for name in tables {
                 self.track_schema_charset(&name.schema, at).await?;
@@ -151,6 +277,17 @@ impl SchemaRegistry {
             });
         }
         Ok(())
+    }
+
+    /// Whether a table DDL at `at` names a table of the initial snapshot that may already hold it
+    /// (see [`SchemaRegistry::snapshot`]). Ends the settling once the events pass it.
+    fn snapshot_may_hold(&mut self, statement: &Statement, at: &BinlogPosition) -> bool {
+        let Some(settling) = &self.settling else { return false };
+        if compare_positions(at, &settling.settled) != Some(Ordering::Less) {
+            self.settling = None;
+            return false;
+        }
+        matches!(statement, Statement::TableDdl { tables, .. } if tables.iter().any(|t| settling.tables.contains(t)))
     }
 
     /// A table created without a character set in a database the history has not seen created
@@ -217,8 +354,7 @@ impl SchemaRegistry {
         let where_clause = format!("TABLE_SCHEMA = {} AND TABLE_NAME = {}", quote(&name.schema), quote(&name.table));
         let Some(columns) = self
             .lookup(&format!(
-                "SELECT COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS \
-                 WHERE {where_clause} ORDER BY ORDINAL_POSITION"
+                "SELECT {COLUMN_FIELDS} FROM information_schema.COLUMNS WHERE {where_clause} ORDER BY ORDINAL_POSITION"
             ))
             .await?
         else {
@@ -238,16 +374,7 @@ impl SchemaRegistry {
         let table = (!columns.rows.is_empty()).then(|| {
             Arc::new(TableDef {
                 charset: collation.as_deref().map(charset_of_collation),
-                columns: columns
-                    .rows
-                    .iter()
-                    .map(|r| ColumnDef {
-                        name: r.text(0).unwrap_or_default(),
-                        column_type: r.text(1).unwrap_or_default(),
-                        data_type: r.text(2).unwrap_or_default(),
-                        charset: r.text(3),
-                    })
-                    .collect(),
+                columns: columns.rows.iter().map(|r| column_def(r, 0)).collect(),
                 primary_key: key.rows.iter().filter_map(|r| r.text(0)).collect(),
             })
         });
@@ -366,6 +493,19 @@ impl SchemaRegistry {
     }
 }
 
+/// The information_schema.COLUMNS fields a [`ColumnDef`] is read from, in [`column_def`]'s order.
+const COLUMN_FIELDS: &str = "COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, CHARACTER_SET_NAME";
+
+/// A column from [`COLUMN_FIELDS`] starting at field `first` of `row`.
+fn column_def(row: &Row, first: usize) -> ColumnDef {
+    ColumnDef {
+        name: row.text(first).unwrap_or_default(),
+        column_type: row.text(first + 1).unwrap_or_default(),
+        data_type: row.text(first + 2).unwrap_or_default(),
+        charset: row.text(first + 3),
+    }
+}
+
 /// Indexes of `key` names within `names`.
 fn positions(names: &[String], key: &[String]) -> Vec<usize> {
     key.iter().filter_map(|k| names.iter().position(|n| n.eq_ignore_ascii_case(k))).collect()
@@ -431,5 +571,44 @@ mod tests {
     #[test]
     fn quoting() {
         assert_eq!(quote("o'k\\"), "'o''k\\\\'");
+    }
+
+    /// While the snapshot settles, a DDL on a snapshot table untracks it (the snapshot may hold
+    /// it already); other tables' DDL, and every DDL once past the settled position, is applied.
+    #[tokio::test]
+    async fn ddl_on_a_snapshot_table_before_it_settled_untracks_it() {
+        let at = |offset: u64| BinlogPosition::new("bin.000002", offset);
+        let name = |table: &str| QualifiedName { schema: "s".into(), table: table.into() };
+        let mut history = SchemaHistory::default();
+        history.apply("CREATE TABLE t (id INT PRIMARY KEY)", "s").unwrap();
+        history.apply("CREATE TABLE u (id INT PRIMARY KEY)", "s").unwrap();
+        let mut registry = SchemaRegistry::offline().with_history(history);
+        registry.settling = Some(Settling { settled: at(500), tables: [name("t")].into() });
+        let mut ddl = async |sql: &str, offset: u64| {
+            let query = Query {
+                thread_id: 1,
+                exec_time_s: 0,
+                error_code: 0,
+                schema: "s".into(),
+                sql: sql.into(),
+                ddl_xid: None,
+                server_charset: None,
+            };
+            let statement = super::super::ddl::classify(sql, "s");
+            registry.apply_ddl(&statement, &query, &at(offset)).await.unwrap();
+        };
+        ddl("ALTER TABLE t ADD COLUMN c INT", 100).await;
+        ddl("ALTER TABLE u ADD COLUMN c INT", 200).await;
+        ddl("CREATE TABLE t (id INT PRIMARY KEY, d INT)", 600).await;
+        ddl("ALTER TABLE t ADD COLUMN e INT", 700).await;
+        let columns = |table: &str| -> Vec<String> {
+            registry.history.get(&name(table)).map(|d| d.columns.iter().map(|c| c.name.clone()).collect()).unwrap()
+        };
+        assert_eq!(columns("u"), ["id", "c"]);
+        assert_eq!(columns("t"), ["id", "d", "e"], "tracked again from its CREATE, past the settled position");
+        assert!(registry.settling.is_none());
+        let records = registry.take_unsaved();
+        assert!(matches!(&records[0], HistoryRecord::Untrack { table, at: a, .. } if table == "t" && *a == at(100)));
+        assert!(matches!(&records[1], HistoryRecord::Ddl { sql, .. } if sql.starts_with("ALTER TABLE u")));
     }
 }

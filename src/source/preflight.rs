@@ -58,14 +58,14 @@ pub async fn check(conn: &mut Connection, resume_from: Option<&BinlogPosition>) 
     match conn.global_variable("binlog_row_metadata").await? {
         None => findings.push(Finding::warning(
             "the server has no binlog_row_metadata (MySQL < 8.0.1 / MariaDB < 10.5): column names come from \
-             Sluice's schema history (information_schema when a table is first seen, then the binlog's DDL), \
-             which cannot follow DDL it fails to parse or tables first seen after they changed",
+             Sluice's schema history (information_schema at a fresh start or when a table is first seen, then \
+             the binlog's DDL), which cannot follow DDL it fails to parse or tables first seen after they changed",
             "upgrade the server, or avoid schema changes on captured tables while Sluice lags behind",
         )),
         Some(v) if !v.eq_ignore_ascii_case("FULL") => findings.push(Finding::warning(
             format!(
                 "binlog_row_metadata is {v}: column names and types come from Sluice's schema history \
-                 (information_schema when a table is first seen, then the binlog's DDL)"
+                 (information_schema at a fresh start or when a table is first seen, then the binlog's DDL)"
             ),
             "SET GLOBAL binlog_row_metadata='FULL' and put binlog_row_metadata=FULL in the server configuration",
         )),
