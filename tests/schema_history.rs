@@ -558,4 +558,29 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
     store.append(&records[..1]).await.unwrap();
     assert!(columns(&store.load(None).await.unwrap()).is_empty());
     assert!(zk.list_children(&dir).await.unwrap().is_empty());
+
+    // A base of more tables than the limit (an initial snapshot) is not rewritten at each load.
+    let snapshot: Vec<HistoryRecord> = (0..8)
+        .map(|i| HistoryRecord::BaseTable {
+            at: at(100),
+            schema: "s".into(),
+            table: format!("t{i}"),
+            definition: records_definition(&records[0]),
+        })
+        .collect();
+    store.append(&snapshot).await.unwrap();
+    let mut before = zk.list_children(&dir).await.unwrap();
+    assert_eq!(store.load(Some(&at(750))).await.unwrap().tables().count(), 8);
+    let mut after = zk.list_children(&dir).await.unwrap();
+    before.sort();
+    after.sort();
+    assert_eq!(before, after, "the base records stay as they were");
+}
+
+/// The definition a Track record holds.
+fn records_definition(record: &HistoryRecord) -> sluice::schema::history::TableDef {
+    match record {
+        HistoryRecord::Track { definition, .. } => definition.clone(),
+        other => panic!("not a Track record: {other:?}"),
+    }
 }

@@ -8,9 +8,10 @@
 //! - Records are stored before any chunk decoded after them is passed on (the pipeline's assemble
 //!   stage calls [`ZkSchemaHistory::append`] first), so the cursor never passes a change to the
 //!   history that is not stored.
-//! - Growth is bounded at load: past [`COMPACT_AFTER`] records, the history at the start position
-//!   is written as a base and older records are deleted (the history before that position is then
-//!   gone: a later rewind before it starts again from information_schema).
+//! - Growth is bounded at load: past [`COMPACT_AFTER`] records more than the history at the start
+//!   position needs as a base, it is written as a base and older records are deleted (the history
+//!   before that position is then gone: a later rewind before it starts again from
+//!   information_schema).
 
 use zookeeper_client as zk;
 
@@ -20,7 +21,7 @@ use crate::event::BinlogPosition;
 use crate::schema::history::SchemaHistory;
 use crate::schema::journal::{self, HistoryRecord};
 
-/// Records kept before a load compacts them into a base.
+/// Records beyond a base's worth kept before a load compacts them into a base.
 pub const COMPACT_AFTER: usize = 2000;
 
 /// ZooKeeper's default node limit (jute.maxbuffer), less room for the request around it.
@@ -59,8 +60,10 @@ impl ZkSchemaHistory {
             reason: format!("the schema history cannot be replayed to {start}: {e}"),
         })?;
         self.delete(replayed.dropped.iter().map(|&i| &stored[i].0)).await?;
-        if replayed.applied.len() > self.compact_after {
-            let base = HistoryRecord::base(&replayed.history, start);
+        // Compact only when that sheds more than the limit: a history of many tables (an initial
+        // snapshot) is as many base records, and rewriting them at every load would gain nothing.
+        let base = HistoryRecord::base(&replayed.history, start);
+        if replayed.applied.len() > base.len() + self.compact_after {
             tracing::info!(path = %self.dir, records = replayed.applied.len(), base = base.len(), %start, "compacting the schema history");
             // Base first: a crash in between leaves old records and base, which replay to the same.
             self.append(&base).await?;
