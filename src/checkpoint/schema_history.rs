@@ -13,6 +13,7 @@
 //!   before that position is then gone: a later rewind before it starts again from
 //!   information_schema).
 
+use futures_util::future::{join_all, try_join_all};
 use zookeeper_client as zk;
 
 use super::CheckpointError;
@@ -28,6 +29,9 @@ pub const COMPACT_AFTER: usize = 2000;
 const MAX_RECORD_BYTES: usize = 1_000_000;
 
 const RECORD_PREFIX: &str = "record-";
+
+/// Requests sent before awaiting their answers.
+const IN_FLIGHT: usize = 256;
 
 pub struct ZkSchemaHistory {
     client: zk::Client,
@@ -72,7 +76,8 @@ impl ZkSchemaHistory {
         Ok(replayed.history)
     }
 
-    /// Store records, in order.
+    /// Store records, in order. Requests are pipelined ([`IN_FLIGHT`] at a time): ZooKeeper
+    /// serves one session's requests in the order they were sent, so sequence order is record order.
     pub async fn append(&self, records: &[HistoryRecord]) -> Result<(), CheckpointError> {
         if records.is_empty() {
             return Ok(());
@@ -80,16 +85,21 @@ impl ZkSchemaHistory {
         mkdirs(&self.client, &self.dir).await?;
         let prefix = format!("{}/{RECORD_PREFIX}", self.dir);
         let options = zk::CreateMode::PersistentSequential.with_acls(zk::Acls::anyone_all());
+        let mut data = Vec::with_capacity(records.len());
         for record in records {
-            let data = serde_json::to_vec(record).expect("history records serialize");
-            if data.len() > MAX_RECORD_BYTES {
+            let json = serde_json::to_vec(record).expect("history records serialize");
+            if json.len() > MAX_RECORD_BYTES {
                 return Err(CheckpointError::TooLarge {
                     path: self.dir.clone(),
                     what: format!("the schema history record for the event at {}", record.at()),
-                    bytes: data.len(),
+                    bytes: json.len(),
                 });
             }
-            self.client.create(&prefix, &data, &options).await.map_err(|e| ZkError::op("create", &prefix, e))?;
+            data.push(json);
+        }
+        for window in data.chunks(IN_FLIGHT) {
+            let creates = window.iter().map(|json| self.client.create(&prefix, json, &options));
+            try_join_all(creates).await.map_err(|e| ZkError::op("create", &prefix, e))?;
         }
         Ok(())
     }
@@ -105,28 +115,34 @@ impl ZkSchemaHistory {
         // Sequence numbers are fixed-width: name order is write order.
         nodes.sort();
         let mut records = Vec::with_capacity(nodes.len());
-        for node in nodes {
-            let path = format!("{}/{node}", self.dir);
-            let data = match self.client.get_data(&path).await {
-                Ok((data, _)) => data,
-                Err(zk::Error::NoNode) => continue, // deleted meanwhile by a compaction
-                Err(e) => return Err(ZkError::op("read", &path, e).into()),
-            };
-            let record = serde_json::from_slice(&data).map_err(|e| CheckpointError::HistoryCorrupt {
-                path: self.dir.clone(),
-                reason: format!("{path} is not a schema history record: {e}"),
-            })?;
-            records.push((node, record));
+        for window in nodes.chunks(IN_FLIGHT) {
+            let paths: Vec<String> = window.iter().map(|node| format!("{}/{node}", self.dir)).collect();
+            let reads = join_all(paths.iter().map(|path| self.client.get_data(path))).await;
+            for ((node, path), read) in window.iter().zip(&paths).zip(reads) {
+                let data = match read {
+                    Ok((data, _)) => data,
+                    Err(zk::Error::NoNode) => continue, // deleted meanwhile by a compaction
+                    Err(e) => return Err(ZkError::op("read", path, e).into()),
+                };
+                let record = serde_json::from_slice(&data).map_err(|e| CheckpointError::HistoryCorrupt {
+                    path: self.dir.clone(),
+                    reason: format!("{path} is not a schema history record: {e}"),
+                })?;
+                records.push((node.clone(), record));
+            }
         }
         Ok(records)
     }
 
     async fn delete(&self, nodes: impl Iterator<Item = &String>) -> Result<(), CheckpointError> {
-        for node in nodes {
-            let path = format!("{}/{node}", self.dir);
-            match self.client.delete(&path, None).await {
-                Ok(()) | Err(zk::Error::NoNode) => {}
-                Err(e) => return Err(ZkError::op("delete", &path, e).into()),
+        let paths: Vec<String> = nodes.map(|node| format!("{}/{node}", self.dir)).collect();
+        for window in paths.chunks(IN_FLIGHT) {
+            let deletes = join_all(window.iter().map(|path| self.client.delete(path, None))).await;
+            for (path, deleted) in window.iter().zip(deletes) {
+                match deleted {
+                    Ok(()) | Err(zk::Error::NoNode) => {}
+                    Err(e) => return Err(ZkError::op("delete", path, e).into()),
+                }
             }
         }
         Ok(())
