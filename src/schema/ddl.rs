@@ -41,7 +41,7 @@ const HEAD_TOKENS: usize = 16;
 /// Classify one statement; `default_schema` is the QUERY event's schema.
 pub fn classify(sql: &str, default_schema: &str) -> Statement {
     let mut lexer = Lexer::new(sql);
-    let first = lexer.next().filter(Token::is_bare_word).map(|t| t.upper()).unwrap_or_default();
+    let first = lexer.first_word();
     let tokens: Vec<Token> = match first.as_str() {
         "CREATE" | "ALTER" | "DROP" | "TRUNCATE" | "RENAME" => lexer.collect(),
         _ => lexer.take(HEAD_TOKENS).collect(),
@@ -188,6 +188,19 @@ mod tests {
         );
         assert_eq!(tables("CREATE UNIQUE INDEX i ON t (a)"), (DdlKind::CreateIndex, vec![q("db", "t")]));
         assert_eq!(tables("DROP INDEX i ON s.t"), (DdlKind::DropIndex, vec![q("s", "t")]));
+        // MariaDB keeps a SET STATEMENT prefix in the binlog; the statement after FOR is what runs.
+        assert_eq!(
+            tables(
+                "SET STATEMENT system_versioning_alter_history = KEEP, max_statement_time = 10 FOR ALTER TABLE t ADD c INT"
+            ),
+            (DdlKind::Alter, vec![q("db", "t")])
+        );
+        assert_eq!(
+            classify("set statement sql_mode = 'ANSI' for insert into t values (1)", "db"),
+            Statement::Dml { tables: vec![q("db", "t")] }
+        );
+        assert_eq!(classify("SET sql_mode = ''", "db"), Statement::Other);
+        assert_eq!(classify("SET STATEMENT x = 1", "db"), Statement::Other);
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! captured tables at a fresh start, or one the first time it is seen) or from CREATE TABLE in the
 //! binlog; every later DDL naming them is applied
 //! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER,
-//! primary key changes, RENAME TO, CONVERT TO CHARACTER SET), DROP, RENAME (multi-table),
-//! TRUNCATE, DROP DATABASE.
+//! primary key changes, RENAME TO, CONVERT TO CHARACTER SET, ADD/DROP SYSTEM VERSIONING), DROP,
+//! RENAME (multi-table), TRUNCATE, DROP DATABASE; MariaDB's `SET STATEMENT … FOR` prefix is read
+//! past.
 //!
 //! # Invariants
 //! - A DDL on a tracked table that cannot be parsed is an error naming the statement: decoding on
@@ -17,22 +18,47 @@
 //! - A character column declared without a character set has its table's; a table created
 //!   without one has its database's (CREATE/ALTER DATABASE in the binlog, or information_schema's
 //!   for a database older than the history), else the server default the DDL's event records.
+//! - A MariaDB system-versioned table without declared period columns has `row_start` and
+//!   `row_end` after its other columns in every row ([`TableDef::row_columns`]), as
+//!   information_schema does not list them.
 //! - `CREATE TABLE … SELECT` without a column list, whose columns cannot be known from the
 //!   statement, makes the table untracked (information_schema describes it next time).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::ddl::QualifiedName;
-use super::sql::{Parser, Token, lex};
+use super::sql::{Lexer, Parser, Token};
 
 /// A table as information_schema describes it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TableDef {
     pub columns: Vec<ColumnDef>,
     /// Primary key column names in key order.
     pub primary_key: Vec<String>,
     /// The table's default character set, when a DDL said it (new columns inherit it).
     pub charset: Option<String>,
+    /// MariaDB system versioning with implicit period columns: `row_start` and `row_end`
+    /// (`timestamp(6)`), which information_schema does not list and rows carry after every other
+    /// column. Versioning with declared `ROW START`/`ROW END` columns has them in `columns`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit_row_period: bool,
+}
+
+impl TableDef {
+    /// The columns in the order row events carry them (with the implicit period columns).
+    pub fn row_columns(&self) -> Cow<'_, [ColumnDef]> {
+        if !self.implicit_row_period {
+            return Cow::Borrowed(&self.columns);
+        }
+        let period = ["row_start", "row_end"].map(|name| ColumnDef {
+            name: name.into(),
+            column_type: "timestamp(6)".into(),
+            data_type: "timestamp".into(),
+            charset: None,
+        });
+        Cow::Owned(self.columns.iter().cloned().chain(period).collect())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -120,14 +146,22 @@ impl SchemaHistory {
         default_schema: &str,
         server_charset: Option<&str>,
     ) -> Result<(), HistoryError> {
-        let tokens = lex(sql);
+        let mut lexer = Lexer::new(sql);
+        let first = lexer.first_word();
+        let tokens: Vec<Token> = lexer.collect();
         let mut p = Parser::new(&tokens, default_schema);
-        let result = self.statement(&mut p, server_charset);
+        let result = self.statement(&first, &mut p, server_charset);
         result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
     }
 
-    fn statement(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
-        match p.word().as_str() {
+    /// A statement starting with `first` (its other tokens in `p`).
+    fn statement(
+        &mut self,
+        first: &str,
+        p: &mut Parser<'_>,
+        server_charset: Option<&str>,
+    ) -> Result<(), (String, String)> {
+        match first {
             "CREATE" => {
                 p.skip_words(&["OR", "REPLACE", "ONLINE", "OFFLINE"]);
                 if p.eat_word("TEMPORARY") {
@@ -259,9 +293,16 @@ impl SchemaHistory {
         let options = &p.tokens[p.at..];
         let table_charset =
             table_charset_option(options).unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
-        let mut def = TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: Some(table_charset.clone()) };
+        let mut def = TableDef {
+            charset: Some(table_charset.clone()),
+            implicit_row_period: adds_implicit_row_period(p.tokens),
+            ..TableDef::default()
+        };
         for item in split_top_level(items) {
             table_item(&mut def, item, &table_charset).map_err(|e| (table.clone(), e))?;
+        }
+        for item in split_top_level(items) {
+            key_period_end(&mut def, item);
         }
         if def.columns.is_empty() {
             return Err((table, "no column definitions found".into()));
@@ -296,6 +337,8 @@ impl SchemaHistory {
                         def.charset = Some(charset);
                     }
                 }
+                "ADD" if s.peek_word() == "SYSTEM" => def.implicit_row_period = adds_implicit_row_period(rest),
+                "DROP" if s.peek_word() == "SYSTEM" => def.implicit_row_period = false,
                 "ADD" => {
                     s.eat_word("COLUMN");
                     let if_not_exists = s.skip_if_not_exists();
@@ -304,6 +347,7 @@ impl SchemaHistory {
                         let (body, position) = split_position(item);
                         let mut added = TableDef { columns: Vec::new(), ..def.clone() };
                         table_item(&mut added, body, &table_charset).map_err(fail)?;
+                        key_period_end(&mut added, body);
                         def.primary_key = added.primary_key;
                         for column in added.columns {
                             match position_of(&def, &column.name) {
@@ -519,6 +563,26 @@ fn functional_key_parts(def: &mut TableDef, p: &mut Parser<'_>) -> Result<(), St
 /// Hidden columns (functional index parts) have no declared type to check.
 pub fn is_hidden(column: &ColumnDef) -> bool {
     column.name.starts_with("!hidden!")
+}
+
+/// Whether a statement makes a table system-versioned (`WITH SYSTEM VERSIONING` as a table or
+/// column option, `ADD SYSTEM VERSIONING`) without declaring the `ROW START` column itself.
+fn adds_implicit_row_period(tokens: &[Token]) -> bool {
+    let versioned = tokens
+        .windows(3)
+        .any(|w| (w[0].is_word("WITH") || w[0].is_word("ADD")) && w[1].is_word("SYSTEM") && w[2].is_word("VERSIONING"));
+    let declared = tokens.windows(2).any(|w| w[0].is_word("ROW") && w[1].is_word("START"));
+    versioned && !declared
+}
+
+/// A declared `ROW END` column joins the primary key (MariaDB adds it to every unique key).
+fn key_period_end(def: &mut TableDef, item: &[Token]) {
+    let (Some(name), true) = (item.first(), item.windows(2).any(|w| w[0].is_word("ROW") && w[1].is_word("END"))) else {
+        return;
+    };
+    if !def.primary_key.is_empty() && !def.primary_key.iter().any(|k| k.eq_ignore_ascii_case(&name.text)) {
+        def.primary_key.push(name.text.clone());
+    }
 }
 
 /// `KEY [name] [USING …] (a, b(10), c DESC)`: the column names.
@@ -785,6 +849,48 @@ mod tests {
     }
 
     #[test]
+    fn implicit_period_columns_of_system_versioning_follow_every_other_column() {
+        let mut h = SchemaHistory::default();
+        let row_columns = |h: &SchemaHistory, table: &str| -> Vec<String> {
+            let def = h.get(&QualifiedName { schema: "db".into(), table: table.into() }).unwrap();
+            def.row_columns().iter().map(|c| format!("{} {}", c.name, c.column_type)).collect()
+        };
+        h.apply("CREATE TABLE t (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING", "db").unwrap();
+        assert_eq!(row_columns(&h, "t"), ["id int", "a int", "row_start timestamp(6)", "row_end timestamp(6)"]);
+        h.apply(
+            "SET STATEMENT system_versioning_alter_history = KEEP FOR ALTER TABLE t ADD COLUMN b INT, ADD c INT FIRST",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(
+            row_columns(&h, "t"),
+            ["c int", "id int", "a int", "b int", "row_start timestamp(6)", "row_end timestamp(6)"]
+        );
+        h.apply("CREATE TABLE t2 LIKE t", "db").unwrap();
+        assert_eq!(row_columns(&h, "t2").len(), 6);
+        h.apply("ALTER TABLE t DROP SYSTEM VERSIONING", "db").unwrap();
+        assert_eq!(row_columns(&h, "t"), ["c int", "id int", "a int", "b int"]);
+        h.apply("ALTER TABLE t ADD SYSTEM VERSIONING", "db").unwrap();
+        assert_eq!(row_columns(&h, "t").len(), 6);
+
+        // A versioned column makes the table versioned; a WITHOUT one does not.
+        h.apply("CREATE TABLE p (id INT, a INT WITH SYSTEM VERSIONING)", "db").unwrap();
+        assert_eq!(row_columns(&h, "p").len(), 4);
+        h.apply("CREATE TABLE q (id INT, a INT WITHOUT SYSTEM VERSIONING)", "db").unwrap();
+        assert_eq!(row_columns(&h, "q").len(), 2);
+        // Declared period columns are ordinary columns.
+        h.apply(
+            "CREATE TABLE d (id INT PRIMARY KEY, s TIMESTAMP(6) GENERATED ALWAYS AS ROW START, \
+             e TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(row_columns(&h, "d"), ["id int", "s timestamp(6)", "e timestamp(6)"]);
+        // MariaDB adds the declared ROW END column to the primary key.
+        assert_eq!(h.get(&QualifiedName { schema: "db".into(), table: "d".into() }).unwrap().primary_key, ["id", "e"]);
+    }
+
+    #[test]
     fn create_alter_rename_drop() {
         let mut h = SchemaHistory::default();
         h.apply(
@@ -865,7 +971,7 @@ mod tests {
         // A table tracked without a default of its own (a journal written before tables kept one)
         // adds columns in its database's.
         let name = QualifiedName { schema: "d".into(), table: "bare".into() };
-        h.track(name.clone(), TableDef { columns: Vec::new(), primary_key: Vec::new(), charset: None });
+        h.track(name.clone(), TableDef::default());
         h.apply_on_server("ALTER TABLE bare ADD COLUMN a TEXT", "d", Some("utf8mb4")).unwrap();
         assert_eq!(charset(&h, "d", "bare").as_deref(), Some("latin1"));
     }

@@ -207,7 +207,7 @@ mod tests {
                 })
                 .collect(),
             primary_key: vec![columns[0].into()],
-            charset: None,
+            ..TableDef::default()
         }
     }
 

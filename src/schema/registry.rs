@@ -119,26 +119,9 @@ impl SchemaRegistry {
         at: &BinlogPosition,
     ) -> Result<usize, SchemaError> {
         const SYSTEM: &str = "('mysql', 'information_schema', 'performance_schema', 'sys')";
-        let Some(columns) = self
-            .lookup(&format!(
-                "SELECT c.TABLE_SCHEMA, c.TABLE_NAME, t.TABLE_COLLATION, {COLUMN_FIELDS} \
-                 FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-                 ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
-                 WHERE t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_SCHEMA NOT IN {SYSTEM} \
-                 ORDER BY c.TABLE_SCHEMA, c.TABLE_NAME, c.ORDINAL_POSITION"
-            ))
-            .await?
-        else {
+        let Some(tables) = self.read_tables(&format!("TABLE_SCHEMA NOT IN {SYSTEM}"), captured).await? else {
             return Ok(0);
         };
-        let keys = self
-            .lookup(&format!(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
-                 WHERE INDEX_NAME = 'PRIMARY' AND TABLE_SCHEMA NOT IN {SYSTEM} \
-                 ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX"
-            ))
-            .await?
-            .unwrap_or_default();
         let schemata = self
             .lookup(&format!(
                 "SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA \
@@ -148,26 +131,6 @@ impl SchemaRegistry {
             .unwrap_or_default();
         let settled = self.current_position().await?;
 
-        let mut tables: HashMap<QualifiedName, TableDef> = HashMap::new();
-        for row in &columns.rows {
-            let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
-            if !captured(&schema, &table) {
-                continue;
-            }
-            let collation = row.text(2);
-            let def = tables.entry(QualifiedName { schema, table }).or_insert_with(|| TableDef {
-                columns: Vec::new(),
-                primary_key: Vec::new(),
-                charset: collation.as_deref().map(charset_of_collation),
-            });
-            def.columns.push(column_def(row, 3));
-        }
-        for row in &keys.rows {
-            let (Some(schema), Some(table), Some(column)) = (row.text(0), row.text(1), row.text(2)) else { continue };
-            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
-                def.primary_key.push(column);
-            }
-        }
         for row in &schemata.rows {
             let (Some(schema), Some(charset)) = (row.text(0), row.text(1)) else { continue };
             let charset = canonical_charset(&charset);
@@ -347,37 +310,88 @@ impl SchemaRegistry {
         }
     }
 
-    async fn info_table(&mut self, name: &QualifiedName) -> Result<Option<Arc<TableDef>>, SchemaError> {
-        if let Some(cached) = self.info.get(name) {
-            return Ok(cached.clone());
-        }
-        let where_clause = format!("TABLE_SCHEMA = {} AND TABLE_NAME = {}", quote(&name.schema), quote(&name.table));
-        let Some(columns) = self
+    /// The tables (not views) information_schema lists where `filter` (SQL on TABLE_SCHEMA and
+    /// TABLE_NAME) holds and `captured` accepts, as it describes them now; `None` offline. Three
+    /// plain queries joined here: MariaDB answers a join of information_schema tables by opening
+    /// every table once per row of the other (seconds for a few thousand tables). A table dropped
+    /// between the queries (no columns) is left out.
+    async fn read_tables(
+        &mut self,
+        filter: &str,
+        captured: impl Fn(&str, &str) -> bool,
+    ) -> Result<Option<HashMap<QualifiedName, TableDef>>, SchemaError> {
+        let Some(listed) = self
             .lookup(&format!(
-                "SELECT {COLUMN_FIELDS} FROM information_schema.COLUMNS WHERE {where_clause} ORDER BY ORDINAL_POSITION"
+                "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION, TABLE_TYPE FROM information_schema.TABLES \
+                 WHERE TABLE_TYPE NOT IN ('VIEW', 'SYSTEM VIEW') AND {filter}"
             ))
             .await?
         else {
             return Ok(None);
         };
-        let key = self
+        let mut tables = HashMap::new();
+        for row in &listed.rows {
+            let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
+            if captured(&schema, &table) {
+                let def = TableDef {
+                    charset: row.text(2).as_deref().map(charset_of_collation),
+                    // Until a declared ROW START column is seen.
+                    implicit_row_period: row.text(3).as_deref() == Some("SYSTEM VERSIONED"),
+                    ..TableDef::default()
+                };
+                tables.insert(QualifiedName { schema, table }, def);
+            }
+        }
+        if tables.is_empty() {
+            return Ok(Some(tables));
+        }
+        // Only the databases that hold captured tables.
+        let schemas: HashSet<&str> = tables.keys().map(|name| name.schema.as_str()).collect();
+        let schemas: Vec<String> = schemas.into_iter().map(quote).collect();
+        let filter = format!("{filter} AND TABLE_SCHEMA IN ({})", schemas.join(", "));
+        let columns = self
             .lookup(&format!(
-                "SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE {where_clause} \
-                 AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX"
+                "SELECT TABLE_SCHEMA, TABLE_NAME, GENERATION_EXPRESSION, {COLUMN_FIELDS} \
+                 FROM information_schema.COLUMNS WHERE {filter} \
+                 ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"
             ))
             .await?
             .unwrap_or_default();
-        let collation = self
-            .lookup(&format!("SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE {where_clause}"))
+        let keys = self
+            .lookup(&format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
+                 WHERE INDEX_NAME = 'PRIMARY' AND {filter} ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX"
+            ))
             .await?
-            .and_then(|rs| rs.rows.first()?.text(0));
-        let table = (!columns.rows.is_empty()).then(|| {
-            Arc::new(TableDef {
-                charset: collation.as_deref().map(charset_of_collation),
-                columns: columns.rows.iter().map(|r| column_def(r, 0)).collect(),
-                primary_key: key.rows.iter().filter_map(|r| r.text(0)).collect(),
-            })
-        });
+            .unwrap_or_default();
+        for row in &columns.rows {
+            let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
+            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
+                if row.text(2).as_deref() == Some("ROW START") {
+                    def.implicit_row_period = false;
+                }
+                def.columns.push(column_def(row, 3));
+            }
+        }
+        for row in &keys.rows {
+            let (Some(schema), Some(table), Some(column)) = (row.text(0), row.text(1), row.text(2)) else { continue };
+            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
+                def.primary_key.push(column);
+            }
+        }
+        tables.retain(|_, def| !def.columns.is_empty());
+        Ok(Some(tables))
+    }
+
+    async fn info_table(&mut self, name: &QualifiedName) -> Result<Option<Arc<TableDef>>, SchemaError> {
+        if let Some(cached) = self.info.get(name) {
+            return Ok(cached.clone());
+        }
+        let filter = format!("TABLE_SCHEMA = {} AND TABLE_NAME = {}", quote(&name.schema), quote(&name.table));
+        let Some(mut tables) = self.read_tables(&filter, |_, _| true).await? else {
+            return Ok(None);
+        };
+        let table = tables.remove(name).map(Arc::new);
         self.info.insert(name.clone(), table.clone());
         Ok(table)
     }
@@ -412,6 +426,8 @@ impl SchemaRegistry {
         for codec in &mut codecs {
             codec.charset = self.resolve_charset(codec.charset).await?;
         }
+        let info_columns = info.map(TableDef::row_columns);
+        let current_columns = current.map(TableDef::row_columns);
         let (names, primary_key) = match (&map.metadata.column_names, info) {
             (Some(names), _) => {
                 let key = match (&map.metadata.primary_key, info) {
@@ -423,19 +439,21 @@ impl SchemaRegistry {
             }
             (None, Some(info)) => {
                 // No names in the binlog: information_schema must describe exactly these columns.
-                if info.columns.len() != map.columns.len() {
+                let info_columns = info_columns.as_deref().unwrap_or_default();
+                if info_columns.len() != map.columns.len() {
                     return Err(mismatch(format!(
-                        "the binlog event has {} columns but information_schema lists {}: the table changed \
+                        "the binlog event has {} columns but the table's definition here (from information_schema or \
+                         the binlog's DDL) lists {}: the table changed \
                          after this event was written, and without binlog_row_metadata=FULL the event cannot \
                          be mapped to column names; set binlog_row_metadata=FULL on the server",
                         map.columns.len(),
-                        info.columns.len()
+                        info_columns.len()
                     )));
                 }
-                for (i, (codec, column)) in codecs.iter_mut().zip(&info.columns).enumerate() {
+                for (i, (codec, column)) in codecs.iter_mut().zip(info_columns).enumerate() {
                     if !is_hidden(column) && !data_type_matches(&column.data_type, codec) {
                         return Err(mismatch(format!(
-                            "column {} ({}) is {} in information_schema but {} in the binlog: the table changed \
+                            "column {} ({}) is {} in the table's definition here but {} in the binlog: the table changed \
                              after this event was written; set binlog_row_metadata=FULL on the server",
                             i + 1,
                             column.name,
@@ -445,7 +463,7 @@ impl SchemaRegistry {
                     }
                     fill_from_info(codec, column);
                 }
-                let names: Vec<String> = info.columns.iter().map(|c| c.name.clone()).collect();
+                let names: Vec<String> = info_columns.iter().map(|c| c.name.clone()).collect();
                 let key = positions(&names, &info.primary_key);
                 (names, key)
             }
@@ -455,11 +473,11 @@ impl SchemaRegistry {
             }
         };
         // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
-        if let Some(info) = info {
+        if let Some(info_columns) = &info_columns {
             for (codec, name) in codecs.iter_mut().zip(&names) {
                 if codec.labels.is_none()
                     && matches!(codec.real_type(), ColumnType::ENUM | ColumnType::SET)
-                    && let Some(column) = info.columns.iter().find(|c| &c.name == name)
+                    && let Some(column) = info_columns.iter().find(|c| &c.name == name)
                 {
                     codec.labels = parse_labels(&column.column_type).map(Into::into);
                 }
@@ -470,14 +488,14 @@ impl SchemaRegistry {
             .enumerate()
             .map(|(i, name)| {
                 let codec = &codecs[i];
-                let same_column = |table: Option<&TableDef>| {
-                    table
-                        .and_then(|t| t.columns.iter().find(|c| &c.name == name))
+                let same_column = |columns: Option<&[ColumnDef]>| {
+                    columns
+                        .and_then(|columns| columns.iter().find(|c| &c.name == name))
                         .filter(|c| data_type_matches(&c.data_type, codec))
                         .map(|c| c.column_type.clone())
                 };
-                let declared = same_column(current).unwrap_or_else(|| {
-                    let made_up = same_column(info).unwrap_or_else(|| derived_mysql_type(codec));
+                let declared = same_column(current_columns.as_deref()).unwrap_or_else(|| {
+                    let made_up = same_column(info_columns.as_deref()).unwrap_or_else(|| derived_mysql_type(codec));
                     as_server_shows(&made_up, self.column_types)
                 });
                 Column {

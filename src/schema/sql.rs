@@ -59,6 +59,26 @@ impl<'a> Lexer<'a> {
         Self { sql, at: 0 }
     }
 
+    /// The statement's first word, upper-cased ("" if it starts with something else), past
+    /// MariaDB's `SET STATEMENT var = value, … FOR` prefix: the statement runs with those session
+    /// settings, and the binlog keeps the prefix in its text.
+    pub(super) fn first_word(&mut self) -> String {
+        let first = self.next_word();
+        if first != "SET" || self.next_word() != "STATEMENT" {
+            return first;
+        }
+        while let Some(token) = self.next() {
+            if token.is_word("FOR") {
+                return self.next_word();
+            }
+        }
+        String::new()
+    }
+
+    fn next_word(&mut self) -> String {
+        self.next().filter(Token::is_bare_word).map(|t| t.upper()).unwrap_or_default()
+    }
+
     /// A quoted token whose opening `quote` is at the read offset.
     fn quoted(&mut self, quote: char) -> Token {
         let body_start = self.at + 1;
@@ -117,6 +137,7 @@ impl Iterator for Lexer<'_> {
 }
 
 /// Every token of `sql`.
+#[cfg(test)]
 pub(super) fn lex(sql: &str) -> Vec<Token> {
     Lexer::new(sql).collect()
 }
