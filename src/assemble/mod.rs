@@ -455,8 +455,9 @@ impl Assembler {
         query: &crate::binlog::query::Query,
     ) -> Result<(), AssembleError> {
         let at = self.origin(header).position;
+        let filter = &self.config.filter;
         self.registry
-            .apply_ddl(statement, query, &at)
+            .apply_ddl(statement, query, &at, |schema, table| filter.matches(schema, table))
             .await
             .map_err(|source| AssembleError::Schema { position: at, source })
     }

@@ -13,7 +13,8 @@
 //!
 //! # Invariants
 //! - A DDL on a tracked table that cannot be parsed is an error naming the statement: decoding on
-//!   with a stale definition could put values under the wrong names.
+//!   with a stale definition could put values under the wrong names (the registry stops the run
+//!   for a captured table and forgets one that is not captured).
 //! - A DDL on an untracked table changes nothing (logged at debug).
 //! - A character column declared without a character set has its table's; a table created
 //!   without one has its database's (CREATE/ALTER DATABASE in the binlog, or information_schema's

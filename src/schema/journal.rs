@@ -8,7 +8,8 @@
 //! - [`HistoryRecord::TrackSchema`]: a database's default character set entered the history (from
 //!   information_schema, when a table was created in a database the history had not seen created);
 //! - [`HistoryRecord::Untrack`]: a table left the history (a DDL on it that an initial snapshot
-//!   may already have held: information_schema describes it next time);
+//!   may already have held, or one on a table not captured that could not be applied:
+//!   information_schema describes it next time);
 //! - [`HistoryRecord::Ddl`]: a DDL statement of the QUERY event at that position;
 //! - [`HistoryRecord::BaseTable`] / [`HistoryRecord::BaseCharset`]: the whole history as it stood at
 //!   a position, written when the journal is compacted.

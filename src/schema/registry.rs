@@ -200,28 +200,20 @@ impl SchemaRegistry {
     }
 
     /// Apply a DDL statement (of the QUERY event at `at`): the schema history follows it, cached
-    /// lookups it may have changed are dropped. A DDL on a tracked table that cannot be applied is
-    /// an error.
+    /// lookups it may have changed are dropped. A DDL that cannot be applied is an error when it
+    /// names a `captured` table; a table not captured is forgotten instead (looked up again should
+    /// its rows ever be wanted), so it cannot stop the capture of the others.
     pub async fn apply_ddl(
         &mut self,
         statement: &Statement,
         query: &Query,
         at: &BinlogPosition,
+        captured: impl Fn(&str, &str) -> bool,
     ) -> Result<(), SchemaError> {
         if self.snapshot_may_hold(statement, at) {
             // Let information_schema describe these tables again when their rows arrive.
             self.invalidate(statement);
-            if let Statement::TableDdl { tables, .. } = statement {
-                for name in tables {
-                    if self.history.untrack(name) {
-                        self.record(|| HistoryRecord::Untrack {
-                            at: at.clone(),
-                            schema: name.schema.clone(),
-                            table: name.table.clone(),
-                        });
-                    }
-                }
-            }
+            self.untrack_named(statement, at);
             return Ok(());
         }
         if let Statement::TableDdl { kind: DdlKind::Create, tables } = statement {
@@ -230,16 +222,39 @@ impl SchemaRegistry {
             }
         }
         self.invalidate(statement);
-        if matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
-            self.history.apply_on_server(&query.sql, &query.schema, query.server_charset)?;
-            self.record(|| HistoryRecord::Ddl {
+        if !matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
+            return Ok(());
+        }
+        match self.history.apply_on_server(&query.sql, &query.schema, query.server_charset) {
+            Ok(()) => self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
                 default_schema: query.schema.clone(),
                 sql: query.sql.clone(),
                 server_charset: query.server_charset.map(str::to_owned),
-            });
+            }),
+            Err(e) => match statement {
+                Statement::TableDdl { tables, .. } if !tables.iter().any(|t| captured(&t.schema, &t.table)) => {
+                    tracing::warn!(position = %at, error = %e, "the schema history forgets a table that is not captured");
+                    self.untrack_named(statement, at);
+                }
+                _ => return Err(e.into()),
+            },
         }
         Ok(())
+    }
+
+    /// Untrack the tables a table DDL names.
+    fn untrack_named(&mut self, statement: &Statement, at: &BinlogPosition) {
+        let Statement::TableDdl { tables, .. } = statement else { return };
+        for name in tables {
+            if self.history.untrack(name) {
+                self.record(|| HistoryRecord::Untrack {
+                    at: at.clone(),
+                    schema: name.schema.clone(),
+                    table: name.table.clone(),
+                });
+            }
+        }
     }
 
     /// Whether a table DDL at `at` names a table of the initial snapshot that may already hold it
@@ -591,6 +606,44 @@ mod tests {
         assert_eq!(quote("o'k\\"), "'o''k\\\\'");
     }
 
+    fn query(sql: &str) -> Query {
+        Query {
+            thread_id: 1,
+            exec_time_s: 0,
+            error_code: 0,
+            schema: "s".into(),
+            sql: sql.into(),
+            ddl_xid: None,
+            server_charset: None,
+        }
+    }
+
+    /// A DDL the history cannot apply stops the run for a captured table (its rows would decode
+    /// under stale names) but only forgets a table that is not captured.
+    #[tokio::test]
+    async fn a_ddl_that_cannot_be_applied_stops_only_for_captured_tables() {
+        let at = BinlogPosition::new("bin.000002", 100);
+        let mut history = SchemaHistory::default();
+        history.apply("CREATE TABLE kept (id INT PRIMARY KEY)", "s").unwrap();
+        history.apply("CREATE TABLE other (id INT PRIMARY KEY)", "s").unwrap();
+        let mut registry = SchemaRegistry::offline().with_history(history);
+        let captured = |_: &str, table: &str| table == "kept";
+        for table in ["kept", "other"] {
+            let sql = format!("ALTER TABLE {table} DROP COLUMN nope");
+            let statement = super::super::ddl::classify(&sql, "s");
+            let result = registry.apply_ddl(&statement, &query(&sql), &at, captured).await;
+            match table {
+                "kept" => assert!(matches!(result, Err(SchemaError::History(_))), "{result:?}"),
+                _ => result.unwrap(),
+            }
+        }
+        let name = |table: &str| QualifiedName { schema: "s".into(), table: table.into() };
+        assert!(registry.history.is_tracked(&name("kept")));
+        assert!(!registry.history.is_tracked(&name("other")));
+        let records = registry.take_unsaved();
+        assert!(matches!(&records[..], [HistoryRecord::Untrack { table, .. }] if table == "other"), "{records:?}");
+    }
+
     /// While the snapshot settles, a DDL on a snapshot table untracks it (the snapshot may hold
     /// it already); other tables' DDL, and every DDL once past the settled position, is applied.
     #[tokio::test]
@@ -603,17 +656,8 @@ mod tests {
         let mut registry = SchemaRegistry::offline().with_history(history);
         registry.settling = Some(Settling { settled: at(500), tables: [name("t")].into() });
         let mut ddl = async |sql: &str, offset: u64| {
-            let query = Query {
-                thread_id: 1,
-                exec_time_s: 0,
-                error_code: 0,
-                schema: "s".into(),
-                sql: sql.into(),
-                ddl_xid: None,
-                server_charset: None,
-            };
             let statement = super::super::ddl::classify(sql, "s");
-            registry.apply_ddl(&statement, &query, &at(offset)).await.unwrap();
+            registry.apply_ddl(&statement, &query(sql), &at(offset), |_, _| true).await.unwrap();
         };
         ddl("ALTER TABLE t ADD COLUMN c INT", 100).await;
         ddl("ALTER TABLE u ADD COLUMN c INT", 200).await;
