@@ -511,9 +511,10 @@ async fn a_fresh_start_snapshots_tables_so_a_later_rename_is_seen() {
 /// (`row_start`, `row_end`, after every other column). With MINIMAL metadata the rows must still
 /// decode by name, for a table of the initial snapshot (read from information_schema) and for one
 /// created later and altered (followed through its DDL). Without knowing those columns the run
-/// stopped: "the binlog event has 4 columns but … lists 2".
+/// stopped: "the binlog event has 4 columns but … lists 2". Under FULL metadata MariaDB keys the
+/// rows by (id, row_end); pkNames stays the declared key either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn system_versioned_tables_decode_by_name_under_minimal_metadata() {
+async fn system_versioned_tables_decode_by_name_with_their_declared_key() {
     let MinimalRun { shared, mysql, mut db, config, sluice } =
         MinimalRun::start("versioned", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20)) WITH SYSTEM VERSIONING")
             .await;
@@ -522,8 +523,12 @@ async fn system_versioned_tables_decode_by_name_under_minimal_metadata() {
     db.exec("SET STATEMENT system_versioning_alter_history = KEEP FOR ALTER TABLE u ADD COLUMN c VARCHAR(10) AFTER a")
         .await;
     db.exec("INSERT INTO u (id, a, b, c) VALUES (2, 20, 30, 'x')").await;
+    // With FULL metadata the binlog names the columns and keys rows by (id, row_end); the key
+    // stays the declared one, as under MINIMAL.
+    db.exec("SET GLOBAL binlog_row_metadata = FULL").await;
+    db.exec("INSERT INTO t VALUES (3, 'three')").await;
 
-    let mut records = consume_ids(&shared.kafka, &config.topic, "t", [1], WAIT).await;
+    let mut records = consume_ids(&shared.kafka, &config.topic, "t", [1, 3], WAIT).await;
     records.extend(consume_ids(&shared.kafka, &config.topic, "u", [2], WAIT).await);
     let row = |table: &str, id: &str| {
         let mut row = inserted_row(&records, table, id)
@@ -535,6 +540,11 @@ async fn system_versioned_tables_decode_by_name_under_minimal_metadata() {
     };
     assert_eq!(row("t", "1"), serde_json::json!({"id": "1", "a": "one"}));
     assert_eq!(row("u", "2"), serde_json::json!({"id": "2", "a": "20", "c": "x", "b": "30"}));
+    assert_eq!(row("t", "3"), serde_json::json!({"id": "3", "a": "three"}));
+    for id in ["1", "3"] {
+        let message = records.iter().find(|r| r.json["table"] == "t" && r.json["data"][0]["id"] == id).unwrap();
+        assert_eq!(message.json["pkNames"], serde_json::json!(["id"]), "{}", message.json);
+    }
     mysql.down(&["mariadb"]);
 }
 

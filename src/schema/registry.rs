@@ -446,6 +446,10 @@ impl SchemaRegistry {
         let (names, primary_key) = match (&map.metadata.column_names, info) {
             (Some(names), _) => {
                 let key = match (&map.metadata.primary_key, info) {
+                    // MariaDB keys rows by the implicit row_end too; information_schema does not.
+                    (Some(key), Some(info)) if info.implicit_row_period => {
+                        key.iter().copied().filter(|&i| i + 1 != names.len()).collect()
+                    }
                     (Some(key), _) => key.clone(),
                     (None, Some(info)) => positions(names, &info.primary_key),
                     (None, None) => Vec::new(),
