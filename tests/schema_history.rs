@@ -133,6 +133,11 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE sw ADD SYSTEM VERSIONING",
         "CREATE TABLE sd (id INT PRIMARY KEY, st TIMESTAMP(6) AS ROW START, v VARCHAR(10), en TIMESTAMP(6) AS ROW END, \
          PERIOD FOR SYSTEM_TIME (st, en)) WITH SYSTEM VERSIONING",
+        // MariaDB's lock waits, RENAME IF EXISTS, SET STATEMENT … FOR.
+        "ALTER TABLE b WAIT 5 ADD COLUMN waited VARCHAR(6)",
+        "ALTER TABLE b NOWAIT ADD COLUMN nowait VARCHAR(6) FIRST",
+        "RENAME TABLE IF EXISTS q WAIT 2 TO q2",
+        "SET STATEMENT max_statement_time = 60 FOR ALTER TABLE q2 ADD COLUMN stmt VARCHAR(4)",
         // Copies and drops.
         "CREATE TABLE t_like LIKE d",
         "CREATE TABLE t_like2 (LIKE e)",

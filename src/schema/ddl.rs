@@ -116,9 +116,11 @@ pub fn classify(sql: &str, default_schema: &str) -> Statement {
             if !p.eat_word("TABLE") && !p.eat_word("TABLES") {
                 return Statement::Other;
             }
+            p.skip_if_exists();
             let mut tables = Vec::new();
             loop {
                 tables.extend(p.names(1));
+                p.skip_lock_wait();
                 if !p.eat_word("TO") {
                     break;
                 }
@@ -200,6 +202,10 @@ mod tests {
             Statement::Dml { tables: vec![q("db", "t")] }
         );
         assert_eq!(classify("SET sql_mode = ''", "db"), Statement::Other);
+        assert_eq!(
+            tables("RENAME TABLE IF EXISTS a WAIT 3 TO b, c NOWAIT TO d"),
+            (DdlKind::Rename, vec![q("db", "a"), q("db", "b"), q("db", "c"), q("db", "d")])
+        );
         assert_eq!(classify("SET STATEMENT x = 1", "db"), Statement::Other);
     }
 

@@ -239,8 +239,10 @@ impl SchemaHistory {
                 if !p.eat_word("TABLE") && !p.eat_word("TABLES") {
                     return Ok(());
                 }
+                p.skip_if_exists();
                 loop {
                     let from = p.name();
+                    p.skip_lock_wait();
                     p.expect_word("TO").map_err(|e| (from.to_string(), e))?;
                     let to = p.name();
                     if let Some(def) = self.tables.remove(&from) {
@@ -327,6 +329,7 @@ impl SchemaHistory {
         };
         let table = name.to_string();
         let fail = |e: String| (table.clone(), e);
+        p.skip_lock_wait();
         let rest = &p.tokens[p.at..];
         for spec in split_top_level(rest) {
             let table_charset =
@@ -366,7 +369,7 @@ impl SchemaHistory {
                     }
                     if matches!(
                         s.peek_word().as_str(),
-                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION"
+                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION" | "PERIOD"
                     ) {
                         continue;
                     }
@@ -927,6 +930,12 @@ mod tests {
         assert_eq!(names(&h, "t2")[0], "first_one bigint");
         h.apply("RENAME TABLE t2 TO t3, db.t3 TO t4", "db").unwrap();
         assert!(h.is_tracked(&QualifiedName { schema: "db".into(), table: "t4".into() }));
+        // MariaDB's lock waits and RENAME IF EXISTS.
+        h.apply("ALTER TABLE t4 WAIT 5 ADD COLUMN w INT, DROP PERIOD FOR SYSTEM_TIME", "db").unwrap();
+        h.apply("ALTER TABLE t4 NOWAIT ADD COLUMN nw INT FIRST", "db").unwrap();
+        h.apply("RENAME TABLE IF EXISTS t4 WAIT 1 TO t6, t6 NOWAIT TO t4", "db").unwrap();
+        let columns = names(&h, "t4");
+        assert_eq!((columns[0].as_str(), columns.last().unwrap().as_str()), ("nw int", "w int"));
         h.apply("CREATE TABLE t5 LIKE t4", "db").unwrap();
         assert_eq!(names(&h, "t5"), names(&h, "t4"));
         h.apply("DROP TABLE IF EXISTS t4, t5", "db").unwrap();

@@ -220,6 +220,15 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// MariaDB's lock wait option after a table name: `WAIT n` or `NOWAIT`.
+    pub(super) fn skip_lock_wait(&mut self) {
+        if self.eat_word("WAIT") {
+            self.at += 1;
+        } else {
+            self.eat_word("NOWAIT");
+        }
+    }
+
     pub(super) fn skip_if_exists(&mut self) -> bool {
         self.skip_sequence(&["IF", "EXISTS"])
     }
