@@ -138,6 +138,10 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE b NOWAIT ADD COLUMN nowait VARCHAR(6) FIRST",
         "RENAME TABLE IF EXISTS q WAIT 2 TO q2",
         "SET STATEMENT max_statement_time = 60 FOR ALTER TABLE q2 ADD COLUMN stmt VARCHAR(4)",
+        // Unreserved words that also open table items, as column names.
+        "CREATE TABLE kw (id INT PRIMARY KEY, system VARCHAR(8), period VARCHAR(8), vector VARCHAR(8))",
+        "ALTER TABLE kw DROP COLUMN period, ADD COLUMN period VARCHAR(9) FIRST, DROP COLUMN system",
+        "ALTER TABLE kw ADD COLUMN system VARCHAR(9) AFTER id",
         // Copies and drops.
         "CREATE TABLE t_like LIKE d",
         "CREATE TABLE t_like2 (LIKE e)",

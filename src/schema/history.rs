@@ -341,8 +341,10 @@ impl SchemaHistory {
                         def.charset = Some(charset);
                     }
                 }
-                "ADD" if s.peek_word() == "SYSTEM" => def.implicit_row_period = adds_implicit_row_period(rest),
-                "DROP" if s.peek_word() == "SYSTEM" => def.implicit_row_period = false,
+                "ADD" if s.at_words(&["SYSTEM", "VERSIONING"]) => {
+                    def.implicit_row_period = adds_implicit_row_period(rest);
+                }
+                "DROP" if s.at_words(&["SYSTEM", "VERSIONING"]) => def.implicit_row_period = false,
                 "ADD" => {
                     s.eat_word("COLUMN");
                     let if_not_exists = s.skip_if_not_exists();
@@ -369,8 +371,9 @@ impl SchemaHistory {
                     }
                     if matches!(
                         s.peek_word().as_str(),
-                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION" | "PERIOD"
-                    ) {
+                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION"
+                    ) || s.at_words(&["PERIOD", "FOR"])
+                    {
                         continue;
                     }
                     s.eat_word("COLUMN");
@@ -525,7 +528,14 @@ fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result
                 functional_key_parts(def, &mut p)?;
                 return Ok(());
             }
-            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PERIOD" | "VECTOR" | "PARTITION" | "SYSTEM" => {
+            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PARTITION" => return Ok(()),
+            // Not reserved: also column names (`period INT`, `system INT`, `vector VECTOR(3)`).
+            "PERIOD" | "SYSTEM" | "VECTOR"
+                if p.at_words(&["PERIOD", "FOR"])
+                    || p.at_words(&["SYSTEM", "VERSIONING"])
+                    || p.at_words(&["VECTOR", "INDEX"])
+                    || p.at_words(&["VECTOR", "KEY"]) =>
+            {
                 return Ok(());
             }
             _ => {}
@@ -930,6 +940,20 @@ mod tests {
         assert_eq!(names(&h, "t2")[0], "first_one bigint");
         h.apply("RENAME TABLE t2 TO t3, db.t3 TO t4", "db").unwrap();
         assert!(h.is_tracked(&QualifiedName { schema: "db".into(), table: "t4".into() }));
+        // Words that open a period, versioning or vector index are column names otherwise.
+        h.apply("CREATE TABLE kw (id INT, system INT, period INT, vector VECTOR(3), VECTOR INDEX (vector))", "db")
+            .unwrap();
+        h.apply(
+            "ALTER TABLE kw ADD system_time INT, ADD COLUMN s2 INT, DROP COLUMN period, ADD COLUMN period DATE FIRST",
+            "db",
+        )
+        .unwrap();
+        assert_eq!(
+            names(&h, "kw"),
+            ["period date", "id int", "system int", "vector vector(3)", "system_time int", "s2 int"]
+        );
+        h.apply("ALTER TABLE kw DROP COLUMN system, ADD COLUMN system INT AFTER id", "db").unwrap();
+        assert_eq!(names(&h, "kw")[2], "system int");
         // MariaDB's lock waits and RENAME IF EXISTS.
         h.apply("ALTER TABLE t4 WAIT 5 ADD COLUMN w INT, DROP PERIOD FOR SYSTEM_TIME", "db").unwrap();
         h.apply("ALTER TABLE t4 NOWAIT ADD COLUMN nw INT FIRST", "db").unwrap();

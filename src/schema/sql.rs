@@ -237,8 +237,13 @@ impl<'t> Parser<'t> {
         self.skip_sequence(&["IF", "NOT", "EXISTS"])
     }
 
+    /// Whether the next tokens are these bare words (nothing is consumed).
+    pub(super) fn at_words(&self, words: &[&str]) -> bool {
+        words.iter().enumerate().all(|(i, w)| self.tokens.get(self.at + i).is_some_and(|t| t.is_word(w)))
+    }
+
     fn skip_sequence(&mut self, words: &[&str]) -> bool {
-        let found = words.iter().enumerate().all(|(i, w)| self.tokens.get(self.at + i).is_some_and(|t| t.is_word(w)));
+        let found = self.at_words(words);
         if found {
             self.at += words.len();
         }
