@@ -943,15 +943,11 @@ mod tests {
         // Words that open a period, versioning or vector index are column names otherwise.
         h.apply("CREATE TABLE kw (id INT, system INT, period INT, vector VECTOR(3), VECTOR INDEX (vector))", "db")
             .unwrap();
-        h.apply(
-            "ALTER TABLE kw ADD system_time INT, ADD COLUMN s2 INT, DROP COLUMN period, ADD COLUMN period DATE FIRST",
-            "db",
-        )
-        .unwrap();
-        assert_eq!(
-            names(&h, "kw"),
-            ["period date", "id int", "system int", "vector vector(3)", "system_time int", "s2 int"]
-        );
+        let alter =
+            "ALTER TABLE kw ADD system_time INT, ADD COLUMN s2 INT, DROP COLUMN period, ADD COLUMN period DATE FIRST";
+        h.apply(alter, "db").unwrap();
+        let expected = ["period date", "id int", "system int", "vector vector(3)", "system_time int", "s2 int"];
+        assert_eq!(names(&h, "kw"), expected);
         h.apply("ALTER TABLE kw DROP COLUMN system, ADD COLUMN system INT AFTER id", "db").unwrap();
         assert_eq!(names(&h, "kw")[2], "system int");
         // MariaDB's lock waits and RENAME IF EXISTS.
