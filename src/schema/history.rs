@@ -213,7 +213,10 @@ impl SchemaHistory {
                 }
             }
             "DROP" => {
-                p.skip_words(&["TEMPORARY", "ONLINE", "OFFLINE"]);
+                if p.eat_word("TEMPORARY") {
+                    return Ok(()); // a session's own table, even where it shadows a tracked one
+                }
+                p.skip_words(&["ONLINE", "OFFLINE"]);
                 match p.word().as_str() {
                     "TABLE" | "TABLES" => {
                         p.skip_if_exists();
@@ -958,6 +961,8 @@ mod tests {
         assert_eq!((columns[0].as_str(), columns.last().unwrap().as_str()), ("nw int", "w int"));
         h.apply("CREATE TABLE t5 LIKE t4", "db").unwrap();
         assert_eq!(names(&h, "t5"), names(&h, "t4"));
+        h.apply("DROP /*!40005 TEMPORARY */ TABLE IF EXISTS t4", "db").unwrap();
+        assert!(h.is_tracked(&QualifiedName { schema: "db".into(), table: "t4".into() }));
         h.apply("DROP TABLE IF EXISTS t4, t5", "db").unwrap();
         assert!(!h.is_tracked(&QualifiedName { schema: "db".into(), table: "t5".into() }));
     }
