@@ -142,6 +142,9 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE kw (id INT PRIMARY KEY, system VARCHAR(8), period VARCHAR(8), vector VARCHAR(8))",
         "ALTER TABLE kw DROP COLUMN period, ADD COLUMN period VARCHAR(9) FIRST, DROP COLUMN system",
         "ALTER TABLE kw ADD COLUMN system VARCHAR(9) AFTER id",
+        // MariaDB's compressed columns.
+        "CREATE TABLE cz (id INT PRIMARY KEY, b BLOB COMPRESSED, v VARCHAR(20) COMPRESSED, t TEXT /*M!100301 COMPRESSED*/)",
+        "ALTER TABLE cz MODIFY v VARCHAR(30) COMPRESSED=zlib, ADD COLUMN w TINYTEXT COMPRESSED AFTER id",
         // Copies and drops.
         "CREATE TABLE t_like LIKE d",
         "CREATE TABLE t_like2 (LIKE e)",

@@ -29,6 +29,10 @@ impl ColumnType {
     pub const DATETIME2: Self = Self(18);
     pub const TIME2: Self = Self(19);
     pub const TYPED_ARRAY: Self = Self(20);
+    /// MariaDB's `BLOB`/`TEXT … COMPRESSED` (10.3+): a BLOB whose value is compressed.
+    pub const BLOB_COMPRESSED: Self = Self(140);
+    /// MariaDB's `VARCHAR … COMPRESSED` (10.3+): a VARCHAR whose value is compressed.
+    pub const VARCHAR_COMPRESSED: Self = Self(141);
     pub const VECTOR: Self = Self(242);
     pub const JSON: Self = Self(245);
     pub const NEWDECIMAL: Self = Self(246);
@@ -65,6 +69,8 @@ impl ColumnType {
             18 => "DATETIME2",
             19 => "TIME2",
             20 => "TYPED_ARRAY",
+            140 => "BLOB_COMPRESSED",
+            141 => "VARCHAR_COMPRESSED",
             242 => "VECTOR",
             245 => "JSON",
             246 => "NEWDECIMAL",
@@ -90,15 +96,21 @@ impl ColumnType {
             | Self::TINY_BLOB
             | Self::MEDIUM_BLOB
             | Self::LONG_BLOB
+            | Self::BLOB_COMPRESSED
             | Self::GEOMETRY
             | Self::JSON
             | Self::VECTOR
             | Self::TIME2
             | Self::DATETIME2
             | Self::TIMESTAMP2 => 1,
-            Self::VARCHAR | Self::VAR_STRING | Self::BIT | Self::NEWDECIMAL | Self::STRING | Self::ENUM | Self::SET => {
-                2
-            }
+            Self::VARCHAR
+            | Self::VARCHAR_COMPRESSED
+            | Self::VAR_STRING
+            | Self::BIT
+            | Self::NEWDECIMAL
+            | Self::STRING
+            | Self::ENUM
+            | Self::SET => 2,
             _ => 0,
         }
     }
@@ -119,7 +131,7 @@ impl ColumnType {
     }
 
     /// Types that carry a character set in TABLE_MAP optional metadata (by their real type).
-    /// MySQL 9 counts VECTOR among them (with the binary collation).
+    /// MySQL 9 counts VECTOR among them (with the binary collation), MariaDB its compressed ones.
     pub fn is_character(self) -> bool {
         matches!(
             self,
@@ -131,6 +143,8 @@ impl ColumnType {
                 | Self::MEDIUM_BLOB
                 | Self::LONG_BLOB
                 | Self::VECTOR
+                | Self::BLOB_COMPRESSED
+                | Self::VARCHAR_COMPRESSED
         )
     }
 

@@ -1,6 +1,7 @@
 //! MariaDB's own events: GTID, GTID_LIST, BINLOG_CHECKPOINT, and the zlib framing of its compressed
 //! QUERY and rows events.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use super::{ByteReader, DecodeError};
@@ -59,23 +60,47 @@ pub fn parse_binlog_checkpoint(body: &[u8]) -> Result<String, DecodeError> {
 /// Inflate MariaDB's compressed-event framing: one header byte (0x80 | n), an n-byte big-endian
 /// uncompressed length, then a zlib stream. The length is checked, and memory is bounded by it.
 pub fn uncompress(data: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let header = *data.first().ok_or_else(|| DecodeError::Malformed("empty compressed event".into()))?;
+    if header & 0x80 == 0 {
+        return Err(DecodeError::Malformed(format!("compressed event header byte 0x{header:02x}")));
+    }
+    inflate(data, "compressed event")
+}
+
+/// The value of a MariaDB `COMPRESSED` column: empty, or a header byte then the data, stored as
+/// is (header 0) or zlib-compressed (header 0x80 | wrap flag 0x08 for a raw deflate stream | n,
+/// then the n-byte big-endian length, as [`uncompress`]'s framing).
+pub fn uncompress_column(data: &[u8]) -> Result<Cow<'_, [u8]>, DecodeError> {
+    let Some((&header, stored)) = data.split_first() else { return Ok(Cow::Borrowed(data)) };
+    match header >> 4 {
+        0 => Ok(Cow::Borrowed(stored)),
+        8 => inflate(data, "compressed column value").map(Cow::Owned),
+        method => Err(DecodeError::Unsupported(format!(
+            "column compression method {method} (header byte 0x{header:02x}); MariaDB knows only zlib (8)"
+        ))),
+    }
+}
+
+/// `data` is a header byte (its low 3 bits the size n of the length, bit 0x08 set for a raw
+/// deflate stream instead of zlib), an n-byte big-endian uncompressed length, then the stream.
+fn inflate(data: &[u8], what: &str) -> Result<Vec<u8>, DecodeError> {
     let mut r = ByteReader::new(data);
     let header = r.u8()?;
     let len_bytes = usize::from(header & 0x07);
-    if header & 0x80 == 0 || len_bytes == 0 || len_bytes > 4 {
-        return Err(DecodeError::Malformed(format!("compressed event header byte 0x{header:02x}")));
+    if len_bytes == 0 || len_bytes > 4 {
+        return Err(DecodeError::Malformed(format!("{what}: header byte 0x{header:02x}")));
     }
     let expected = r.uint_be(len_bytes)? as usize;
     let mut out = Vec::with_capacity(expected.min(16 << 20));
-    let mut decoder = flate2::read::ZlibDecoder::new(r.rest()).take(expected as u64 + 1);
-    decoder
-        .read_to_end(&mut out)
-        .map_err(|e| DecodeError::Malformed(format!("compressed event does not inflate: {e}")))?;
+    let limit = expected as u64 + 1;
+    let read = if header & 0x08 == 0 {
+        flate2::read::ZlibDecoder::new(r.rest()).take(limit).read_to_end(&mut out)
+    } else {
+        flate2::read::DeflateDecoder::new(r.rest()).take(limit).read_to_end(&mut out)
+    };
+    read.map_err(|e| DecodeError::Malformed(format!("{what} does not inflate: {e}")))?;
     if out.len() != expected {
-        return Err(DecodeError::Malformed(format!(
-            "compressed event inflates to {} bytes, header says {expected}",
-            out.len()
-        )));
+        return Err(DecodeError::Malformed(format!("{what} inflates to {} bytes, header says {expected}", out.len())));
     }
     Ok(out)
 }
@@ -94,6 +119,27 @@ mod tests {
         let e = MariadbGtidEvent::parse(&body, 7).unwrap();
         assert_eq!(e.gtid.to_string(), "3-7-42");
         assert!(e.is_standalone());
+    }
+
+    /// Values MariaDB 10.11 wrote for `BLOB COMPRESSED` / `VARCHAR(200) COMPRESSED` / `TEXT
+    /// COMPRESSED` columns (raw deflate, and a short value stored as is).
+    #[test]
+    fn compressed_column_values() {
+        let ab = [0x89, 0xc8, 0x4b, 0x4c, 0x4a, 0x1c, 0x16, 0x10, 0x00];
+        assert_eq!(uncompress_column(&ab).unwrap().as_ref(), "ab".repeat(100).as_bytes());
+        let xy = [0x89, 0x64, 0xab, 0xa8, 0xac, 0xa0, 0x39, 0x04, 0x00];
+        assert_eq!(uncompress_column(&xy).unwrap().as_ref(), "xy".repeat(50).as_bytes());
+        assert_eq!(uncompress_column(b"\0short").unwrap().as_ref(), b"short");
+        assert_eq!(uncompress_column(b"").unwrap().as_ref(), b"");
+        // The zlib-wrapped form (column_compression_zlib_wrap=ON).
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(b"wrapped, wrapped").unwrap();
+        let mut wrapped = vec![0x81, 16];
+        wrapped.extend_from_slice(&z.finish().unwrap());
+        assert_eq!(uncompress_column(&wrapped).unwrap().as_ref(), b"wrapped, wrapped");
+        let err = uncompress_column(&[0x10, 1, 2]).unwrap_err().to_string();
+        assert!(err.contains("compression method 1"), "{err}");
+        assert!(uncompress_column(&ab[..6]).is_err(), "a truncated stream is an error");
     }
 
     #[test]

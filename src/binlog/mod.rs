@@ -274,7 +274,7 @@ impl EventDecoder {
             EventType::QUERY => EventData::Query(query::Query::parse(body, post_header_len)?),
             EventType::XID => EventData::Xid(ByteReader::new(body).u64()?),
             EventType::TABLE_MAP => {
-                let map = Arc::new(TableMap::parse(body, post_header_len)?);
+                let map = Arc::new(TableMap::parse(body, post_header_len, self.format.is_mariadb())?);
                 self.table_maps.insert(map.table_id, Arc::clone(&map));
                 EventData::TableMap(map)
             }

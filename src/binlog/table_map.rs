@@ -19,7 +19,8 @@ pub struct TableMapColumn {
 pub struct OptionalMetadata {
     /// One flag per numeric column, in column order.
     pub unsigned: Option<Vec<bool>>,
-    /// One collation id per character column (real type CHAR/VARCHAR/TEXT/BLOB), in column order.
+    /// One collation id per character column (real type CHAR/VARCHAR/TEXT/BLOB, and GEOMETRY on
+    /// MariaDB: see [`TableMap::geometry_has_charset`]), in column order.
     pub character_collations: Option<Vec<u16>>,
     /// One collation id per ENUM/SET column, in column order.
     pub enum_set_collations: Option<Vec<u16>>,
@@ -56,10 +57,14 @@ pub struct TableMap {
     pub table: String,
     pub columns: Vec<TableMapColumn>,
     pub metadata: OptionalMetadata,
+    /// Whether GEOMETRY columns take a place among the character columns of the charset
+    /// metadata (MariaDB counts them, with the binary collation; MySQL does not).
+    pub geometry_has_charset: bool,
 }
 
 impl TableMap {
-    pub fn parse(body: &[u8], post_header_len: usize) -> Result<Self, DecodeError> {
+    /// A TABLE_MAP body; `mariadb` when a MariaDB server wrote it.
+    pub fn parse(body: &[u8], post_header_len: usize, mariadb: bool) -> Result<Self, DecodeError> {
         let mut r = ByteReader::new(body);
         let table_id = if post_header_len == 6 { u64::from(r.u32()?) } else { r.u48()? };
         let flags = r.u16()?;
@@ -85,7 +90,9 @@ impl TableMap {
                 1 => u16::from(meta_reader.u8()?),
                 _ => match column_type {
                     // Little-endian: maximum length, or (bit length % 8, whole bytes).
-                    ColumnType::VARCHAR | ColumnType::VAR_STRING | ColumnType::BIT => meta_reader.u16()?,
+                    ColumnType::VARCHAR | ColumnType::VARCHAR_COMPRESSED | ColumnType::VAR_STRING | ColumnType::BIT => {
+                        meta_reader.u16()?
+                    }
                     // Big-endian pairs: (precision, scale) or (real type, length).
                     _ => meta_reader.uint_be(2)? as u16,
                 },
@@ -102,8 +109,8 @@ impl TableMap {
         for (i, column) in columns.iter_mut().enumerate() {
             column.nullable = null_bits[i / 8] & (1 << (i % 8)) != 0;
         }
-        let metadata = parse_optional_metadata(&mut r, &columns)?;
-        Ok(Self { table_id, flags, schema, table, columns, metadata })
+        let metadata = parse_optional_metadata(&mut r, &columns, |t| has_charset(t, mariadb))?;
+        Ok(Self { table_id, flags, schema, table, columns, metadata, geometry_has_charset: mariadb })
     }
 
     /// Whether the server wrote `binlog_row_metadata=FULL` information (names at least).
@@ -125,7 +132,7 @@ impl TableMap {
                     codec.unsigned = m.unsigned.as_ref().and_then(|u| u.get(numeric).copied()).unwrap_or(false);
                     numeric += 1;
                 }
-                if real.is_character() {
+                if has_charset(real, self.geometry_has_charset) {
                     if let Some(id) = m.character_collations.as_ref().and_then(|v| v.get(character)) {
                         codec.charset = Charset::from_collation_id(*id);
                     }
@@ -150,20 +157,27 @@ impl TableMap {
     }
 }
 
+/// Whether a column of this real type has a place in the charset metadata.
+fn has_charset(real: ColumnType, geometry_has_charset: bool) -> bool {
+    real.is_character() || (geometry_has_charset && real == ColumnType::GEOMETRY)
+}
+
 fn name(bytes: &[u8]) -> Result<String, DecodeError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| DecodeError::Malformed("schema or table name is not UTF-8".into()))
 }
 
+/// `has_charset` tells the columns the charset fields describe, by real type.
 fn parse_optional_metadata(
     r: &mut ByteReader<'_>,
     columns: &[TableMapColumn],
+    has_charset: impl Fn(ColumnType) -> bool,
 ) -> Result<OptionalMetadata, DecodeError> {
     let real_types: Vec<ColumnType> =
         columns.iter().map(|c| ColumnCodec::new(c.column_type, c.meta).real_type()).collect();
-    let count = |pred: fn(ColumnType) -> bool| real_types.iter().filter(|t| pred(**t)).count();
-    let numeric = count(ColumnType::is_numeric);
-    let character = count(ColumnType::is_character);
-    let enum_set = count(ColumnType::is_enum_or_set);
+    let count = |pred: &dyn Fn(ColumnType) -> bool| real_types.iter().filter(|t| pred(**t)).count();
+    let numeric = count(&ColumnType::is_numeric);
+    let character = count(&has_charset);
+    let enum_set = count(&ColumnType::is_enum_or_set);
     let mut m = OptionalMetadata::default();
     while !r.is_empty() {
         let kind = r.u8()?;
@@ -294,7 +308,7 @@ mod tests {
 
     #[test]
     fn parses_columns_and_full_metadata() {
-        let map = TableMap::parse(&sample(), 8).unwrap();
+        let map = TableMap::parse(&sample(), 8, false).unwrap();
         assert_eq!((map.table_id, map.schema.as_str(), map.table.as_str()), (42, "shop", "t"));
         assert_eq!(map.columns.len(), 3);
         assert_eq!(map.columns[1].meta, 20);
@@ -308,11 +322,40 @@ mod tests {
         assert_eq!(codecs[2].labels.as_deref().unwrap(), ["a", "b"]);
     }
 
+    /// What MariaDB 10.11 wrote for `scratch.cz2 (id INT PRIMARY KEY, js JSON, geo GEOMETRY,
+    /// vcz VARCHAR(300) COMPRESSED, txz TEXT COMPRESSED, blz BLOB COMPRESSED)`: its COLUMN_CHARSET
+    /// has a place for `geo` (binary), so the compressed columns take the next three.
+    #[test]
+    fn mariadb_counts_geometry_among_character_columns() {
+        let mut body = vec![0x1a, 0xe1, 0, 0, 0, 0, 1, 0, 7];
+        body.extend_from_slice(b"scratch\0\x03cz2\0");
+        body.extend_from_slice(&[
+            0x06, 0x03, 0xfc, 0xff, 0x8d, 0x8c, 0x8c, 0x06, 0x04, 0x04, 0xb1, 0x04, 0x02, 0x02, 0x3e, 0x01, 0x01, 0x00,
+            0x03, 0x05, 0x2e, 0x3f, 0x2d, 0x2d, 0x3f, 0x07, 0x01, 0x00, 0x04, 0x16, 0x02, b'i', b'd', 0x02, b'j', b's',
+            0x03, b'g', b'e', b'o', 0x03, b'v', b'c', b'z', 0x03, b't', b'x', b'z', 0x03, b'b', b'l', b'z', 0x08, 0x01,
+            0x00,
+        ]);
+        let map = TableMap::parse(&body, 8, true).unwrap();
+        let types: Vec<ColumnType> = map.columns.iter().map(|c| c.column_type).collect();
+        assert_eq!(
+            types[3..],
+            [ColumnType::VARCHAR_COMPRESSED, ColumnType::BLOB_COMPRESSED, ColumnType::BLOB_COMPRESSED]
+        );
+        assert_eq!(map.columns[3].meta, 1201, "VARCHAR(300) utf8mb4 and the compression header byte");
+        let charsets: Vec<Charset> = map.codecs().iter().map(|c| c.charset).collect();
+        use Charset::{Binary, Utf8};
+        assert_eq!(charsets[1..], [Utf8, Binary, Utf8, Utf8, Binary]);
+        // Read as MySQL counts (no place for GEOMETRY), the places shift: the test has teeth.
+        let shifted: Vec<Charset> =
+            TableMap::parse(&body, 8, false).unwrap().codecs().iter().map(|c| c.charset).collect();
+        assert_eq!(shifted[3], Binary);
+    }
+
     #[test]
     fn truncated_table_map_is_an_error() {
         let body = sample();
         for cut in [3, 10, 20, 25] {
-            assert!(TableMap::parse(&body[..cut], 8).is_err(), "cut at {cut}");
+            assert!(TableMap::parse(&body[..cut], 8, false).is_err(), "cut at {cut}");
         }
     }
 }

@@ -12,7 +12,7 @@ use base64::Engine;
 
 use super::ascii::{Ascii, digit_pair};
 use super::column::{Charset, ColumnCodec, ColumnType, push_iso_8859_1};
-use super::{ByteReader, DecodeError, decimal, json};
+use super::{ByteReader, DecodeError, decimal, json, mariadb};
 
 /// How bytes (BINARY/VARBINARY/BLOB/GEOMETRY) are rendered as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -130,12 +130,15 @@ pub fn decode(
             }
             return text(bytes, col, opts, out);
         }
-        ColumnType::VARCHAR | ColumnType::VAR_STRING => {
-            let len = if meta < 256 { usize::from(r.u8()?) } else { usize::from(r.u16()?) };
-            return text(r.take(len)?, col, opts, out);
-        }
+        ColumnType::VARCHAR | ColumnType::VAR_STRING => return text(varchar_bytes(r, meta)?, col, opts, out),
         ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB => {
             return text(length_prefixed(r, meta)?, col, opts, out);
+        }
+        ColumnType::VARCHAR_COMPRESSED => {
+            return text(&mariadb::uncompress_column(varchar_bytes(r, meta)?)?, col, opts, out);
+        }
+        ColumnType::BLOB_COMPRESSED => {
+            return text(&mariadb::uncompress_column(length_prefixed(r, meta)?)?, col, opts, out);
         }
         ColumnType::GEOMETRY => {
             binary(length_prefixed(r, meta)?, opts, out);
@@ -251,6 +254,13 @@ fn vector(bytes: &[u8], out: &mut String) -> Result<(), DecodeError> {
     }
     out.push(']');
     Ok(())
+}
+
+/// A VARCHAR's bytes, after their length: one byte when the column holds under 256 bytes
+/// (`meta`), else two.
+fn varchar_bytes<'a>(r: &mut ByteReader<'a>, meta: u16) -> Result<&'a [u8], DecodeError> {
+    let len = if meta < 256 { usize::from(r.u8()?) } else { usize::from(r.u16()?) };
+    r.take(len)
 }
 
 /// A value preceded by its length in `meta` bytes (1–4): BLOB/TEXT/JSON/GEOMETRY.

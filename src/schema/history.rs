@@ -30,6 +30,7 @@ use std::collections::HashMap;
 
 use super::ddl::QualifiedName;
 use super::sql::{Lexer, Parser, Token};
+use super::sql_type::MARIADB_COMPRESSED;
 
 /// A table as information_schema describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -651,7 +652,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         None
     };
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
-    let (mut unsigned, mut zerofill, mut charset) = (data_type == "serial", false, None);
+    let (mut unsigned, mut zerofill, mut charset, mut compressed) = (data_type == "serial", false, None, false);
     let mut rest = Parser::new(p.rest(), "");
     while rest.at < rest.tokens.len() {
         let t = &rest.tokens[rest.at];
@@ -661,6 +662,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         }
         match t.upper().as_str() {
             "UNSIGNED" => unsigned = true,
+            "COMPRESSED" => compressed = true,
             "ZEROFILL" => {
                 zerofill = true;
                 unsigned = true;
@@ -689,6 +691,10 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     }
     if zerofill && is_numeric(data_type) {
         column_type.push_str(" zerofill");
+    }
+    if compressed {
+        column_type.push(' ');
+        column_type.push_str(MARIADB_COMPRESSED);
     }
     let charset = if is_character(data_type) {
         let default = if national { "utf8mb3" } else { table_charset };

@@ -4,7 +4,7 @@
 //! The lexer knows MySQL's quoting — `backquoted` and "double-quoted" identifiers (the
 //! ANSI_QUOTES reading; where a statement names a table no string can stand), 'strings' with
 //! doubled quotes and backslash escapes — drops comments, and keeps the text of executable
-//! comments (`/*!50100 … */`), which the server runs. It reads lazily, so a caller that needs only
+//! comments (`/*!50100 … */`, MariaDB's `/*M!100301 … */`), which the server runs. It reads lazily, so a caller that needs only
 //! a statement's head never scans the rest.
 
 use super::ddl::QualifiedName;
@@ -112,10 +112,11 @@ impl Iterator for Lexer<'_> {
             let c = rest.chars().next()?;
             if c.is_whitespace() {
                 self.at += c.len_utf8();
-            } else if let Some(body) = rest.strip_prefix("/*!") {
-                // An executable comment: its version number goes, its text stays.
+            } else if let Some((opening, body)) = ["/*!", "/*M!"].iter().find_map(|o| Some((o, rest.strip_prefix(o)?)))
+            {
+                // An executable comment (`/*M!` is MariaDB's): its version number goes, its text stays.
                 let digits = body.find(|d: char| !d.is_ascii_digit()).unwrap_or(body.len());
-                self.at += 3 + digits;
+                self.at += opening.len() + digits;
             } else if let Some(body) = rest.strip_prefix("/*") {
                 self.at = body.find("*/").map_or(self.sql.len(), |end| self.at + 2 + end + 2);
             } else if rest.starts_with("*/") {
@@ -345,6 +346,7 @@ mod tests {
                 w(")"),
             ]
         );
+        assert_eq!(texts("blob /*M!100301 COMPRESSED*/ NULL"), [w("blob"), w("COMPRESSED"), w("NULL")]);
         assert_eq!(texts("/* only a comment"), []);
         assert_eq!(texts("'unterminated"), [("unterminated".into(), false, true)]);
         assert_eq!(texts("`é`.ü≠"), [("é".into(), true, false), w("."), w("ü"), w("≠")]);

@@ -9,6 +9,9 @@
 
 use crate::binlog::{Charset, ColumnCodec, ColumnType};
 
+/// How MariaDB's `COLUMN_TYPE` shows a `COMPRESSED` column (`blob /*M!100301 COMPRESSED*/`).
+pub const MARIADB_COMPRESSED: &str = "/*M!100301 COMPRESSED*/";
+
 /// `java.sql.Types` constants.
 pub mod jdbc {
     pub const BIT: i32 = -7;
@@ -72,7 +75,7 @@ pub fn jdbc_type(codec: &ColumnCodec) -> i32 {
         ColumnType::TIME | ColumnType::TIME2 => TIME,
         ColumnType::DATETIME | ColumnType::DATETIME2 | ColumnType::TIMESTAMP | ColumnType::TIMESTAMP2 => TIMESTAMP,
         ColumnType::YEAR | ColumnType::ENUM | ColumnType::SET | ColumnType::JSON => VARCHAR,
-        ColumnType::VARCHAR | ColumnType::VAR_STRING => {
+        ColumnType::VARCHAR | ColumnType::VAR_STRING | ColumnType::VARCHAR_COMPRESSED => {
             if binary {
                 BLOB
             } else {
@@ -86,7 +89,11 @@ pub fn jdbc_type(codec: &ColumnCodec) -> i32 {
                 CHAR
             }
         }
-        ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB => {
+        ColumnType::BLOB
+        | ColumnType::TINY_BLOB
+        | ColumnType::MEDIUM_BLOB
+        | ColumnType::LONG_BLOB
+        | ColumnType::BLOB_COMPRESSED => {
             if binary {
                 BLOB
             } else {
@@ -217,6 +224,14 @@ pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
             let size = ["tiny", "", "medium", "long"].get(usize::from(meta.saturating_sub(1))).copied().unwrap_or("");
             format!("{size}{}", if binary { "blob" } else { "text" })
         }
+        // The binlog's length has a byte more, for the compression header.
+        ColumnType::VARCHAR_COMPRESSED | ColumnType::BLOB_COMPRESSED => {
+            let plain =
+                if codec.real_type() == ColumnType::BLOB_COMPRESSED { ColumnType::BLOB } else { ColumnType::VARCHAR };
+            let meta = if plain == ColumnType::VARCHAR { meta.saturating_sub(1) } else { meta };
+            let declared = derived_mysql_type(&ColumnCodec { binlog_type: plain, meta, ..codec.clone() });
+            format!("{declared} {MARIADB_COMPRESSED}")
+        }
         other => other.name().to_ascii_lowercase(),
     }
 }
@@ -253,8 +268,14 @@ pub fn data_type_matches(data_type: &str, codec: &ColumnCodec) -> bool {
         ColumnType::SET => t == "set",
         ColumnType::JSON => t == "json",
         ColumnType::STRING => matches!(t.as_str(), "char" | "binary" | "inet6" | "inet4" | "uuid"),
-        ColumnType::VARCHAR | ColumnType::VAR_STRING => t == "varchar" || t == "varbinary",
-        ColumnType::BLOB | ColumnType::TINY_BLOB | ColumnType::MEDIUM_BLOB | ColumnType::LONG_BLOB => {
+        ColumnType::VARCHAR | ColumnType::VAR_STRING | ColumnType::VARCHAR_COMPRESSED => {
+            t == "varchar" || t == "varbinary"
+        }
+        ColumnType::BLOB
+        | ColumnType::TINY_BLOB
+        | ColumnType::MEDIUM_BLOB
+        | ColumnType::LONG_BLOB
+        | ColumnType::BLOB_COMPRESSED => {
             t.ends_with("text") || t.ends_with("blob") || t == "json" || t == "long" || t == "long varchar"
         }
         ColumnType::GEOMETRY => matches!(
@@ -308,6 +329,11 @@ mod tests {
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::DATETIME2, 6)), "datetime(6)");
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::VARCHAR, 80)), "varchar(20)");
         assert_eq!(derived_mysql_type(&ColumnCodec::new(ColumnType::BIT, 1 << 8)), "bit(8)");
+        // MariaDB's compressed columns: a byte more for the header; the attribute as MariaDB shows it.
+        let varchar = ColumnCodec::new(ColumnType::VARCHAR_COMPRESSED, 1201);
+        assert_eq!(derived_mysql_type(&varchar), "varchar(300) /*M!100301 COMPRESSED*/");
+        let blob = ColumnCodec { charset: Charset::Binary, ..ColumnCodec::new(ColumnType::BLOB_COMPRESSED, 3) };
+        assert_eq!(derived_mysql_type(&blob), "mediumblob /*M!100301 COMPRESSED*/");
     }
 
     #[test]
