@@ -81,6 +81,17 @@ const ROWS: &[&str] = &[
       '\"just a string\"', ST_GeomFromText('GEOMETRYCOLLECTION(POINT(0 0),POINT(-1 1e300))'), '中', 'z', x'00')",
 ];
 
+/// A database holding the table `create` makes, and Sluice running on it (default destination).
+async fn running_on(prefix: &str, create: &str) -> (Stack, TestDb, SluiceConfig, Sluice) {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, prefix).await;
+    db.exec(create).await;
+    let config = SluiceConfig::new(&stack, &db.name);
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    (stack, db, config, sluice)
+}
+
 fn is_binary(column: &str) -> bool {
     matches!(column, "bn" | "vb" | "bl" | "geo" | "blz")
 }
@@ -308,12 +319,8 @@ async fn ddl_passes_through_as_canal_ddl_messages_on_every_partition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_committed_transactions_arrive_whole() {
-    let stack = stack();
-    let mut db = TestDb::create(&stack.mysql, "txn").await;
-    db.exec("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))").await;
-    let config = SluiceConfig::new(&stack, &db.name);
-    let sluice = Sluice::start(&config);
-    wait_running(&mut db, &sluice).await;
+    let (stack, mut db, config, _sluice) =
+        running_on("txn", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))").await;
     db.exec("BEGIN").await;
     db.exec("INSERT INTO t VALUES (1, 'rolled'), (2, 'back')").await;
     db.exec("ROLLBACK").await;
@@ -446,6 +453,68 @@ async fn binary_values_in_hex_match_mariadbs_hex() {
             assert_eq!(got[name], row[i + 1].as_deref().unwrap(), "row {id} column {name}");
         }
     }
+}
+
+/// MariaDB's UUID, INET4 and INET6 reach the binlog as binary CHARs; only the declared type says
+/// they are texts. Each value arrives as MariaDB shows it (its own CAST to text), the INET6 forms
+/// covering zero runs (the first longest, even of one group) and IPv4-compatible/mapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uuid_and_inet_values_arrive_as_mariadb_shows_them() {
+    let (stack, mut db, config, sluice) =
+        running_on("inet", "CREATE TABLE addr (id INT PRIMARY KEY, u UUID, i4 INET4, i6 INET6)").await;
+    let uuids = [
+        "123e4567-e89b-12d3-a456-426655440000",
+        "550e8400-e29b-41d4-a716-446655440000",
+        "01890a5d-ac96-774b-bcce-b302099a8057",
+        "00000000-0000-0000-0000-000000000000",
+        "ffffffff-ffff-ffff-ffff-ffffffffffff",
+        "6ccd780c-baba-1026-0000-000000000001",
+    ];
+    let inet4 = ["0.0.0.0", "255.255.255.255", "10.0.0.1", "192.168.0.1"];
+    let inet6 = [
+        "::",
+        "::1",
+        "::2:3",
+        "1::",
+        "1:0:0:2::3",
+        "1:0:0:2:0:0:0:3",
+        "2001:db8::ff00:42:8329",
+        "::ffff:1.2.3.4",
+        "::1.2.3.4",
+        "::ffff:0.0.0.0",
+        "::ffff:0:102:304",
+        "::100",
+        "1:2:3:4:5:6:7:8",
+        "fe80::1",
+        "0:0:0:0:0:1:0:0",
+        "1:0:2:0:3:0:4:0",
+        "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    ];
+    let rows: Vec<String> = (0..inet6.len())
+        .map(|i| {
+            let quoted = |v: Option<&&str>| v.map_or("NULL".to_owned(), |v| format!("'{v}'"));
+            format!("({}, {}, {}, '{}')", i + 1, quoted(uuids.get(i)), quoted(inet4.get(i)), inet6[i])
+        })
+        .collect();
+    db.exec(&format!("INSERT INTO addr VALUES {}", rows.join(", "))).await;
+    let ids = 1..=inet6.len() as i64;
+    let records = consume_ids(&stack.kafka, &config.topic, "addr", ids, WAIT).await;
+    let shown = db.query("SELECT id, CAST(u AS CHAR), CAST(i4 AS CHAR), CAST(i6 AS CHAR) FROM addr ORDER BY id").await;
+    assert_eq!(shown.len(), inet6.len());
+    for row in shown {
+        let id = row[0].clone().unwrap();
+        let got = inserted_row(&records, "addr", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
+        for (i, name) in ["u", "i4", "i6"].into_iter().enumerate() {
+            let want = row[i + 1].as_deref().map_or(Value::Null, |v| Value::String(v.to_owned()));
+            assert_eq!(got[name], want, "row {id} column {name}");
+        }
+    }
+    let message = records.iter().find(|r| r.json["table"] == "addr").unwrap();
+    assert_eq!(
+        message.json["mysqlType"],
+        serde_json::json!({"id": "int(11)", "u": "uuid", "i4": "inet4", "i6": "inet6"})
+    );
+    assert_eq!(message.json["sqlType"]["u"], 1);
 }
 
 /// For each legacy character set, every code MariaDB converts to utf8mb4 decodes to the same

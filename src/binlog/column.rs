@@ -258,11 +258,34 @@ pub struct ColumnCodec {
     pub charset: Charset,
     /// ENUM labels (index 1 = first label) or SET labels (bit 0 = first label).
     pub labels: Option<Arc<[String]>>,
+    /// For a binary CHAR that holds one of MariaDB's UUID/INET4/INET6 (only the declared type
+    /// tells): the text the server shows for its bytes.
+    pub text_form: Option<BinaryTextForm>,
+}
+
+/// MariaDB types the binlog carries as fixed-size bytes (a binary CHAR) whose values are texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryTextForm {
+    Uuid,
+    Inet4,
+    Inet6,
+}
+
+impl BinaryTextForm {
+    /// The form of a column of this information_schema DATA_TYPE, if it has one.
+    pub fn of_data_type(data_type: &str) -> Option<Self> {
+        match data_type {
+            "uuid" => Some(Self::Uuid),
+            "inet4" => Some(Self::Inet4),
+            "inet6" => Some(Self::Inet6),
+            _ => None,
+        }
+    }
 }
 
 impl ColumnCodec {
     pub fn new(binlog_type: ColumnType, meta: u16) -> Self {
-        Self { binlog_type, meta, unsigned: false, charset: Charset::Utf8, labels: None }
+        Self { binlog_type, meta, unsigned: false, charset: Charset::Utf8, labels: None, text_form: None }
     }
 
     /// STRING columns hide CHAR, BINARY, ENUM and SET behind one code; the metadata says which.

@@ -36,7 +36,7 @@ pub mod value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use column::{ColumnCodec, ColumnType};
+pub use column::{BinaryTextForm, ColumnCodec, ColumnType};
 pub use event_type::EventType;
 pub use format_description::{ChecksumAlgorithm, FormatDescription};
 pub use reader::ByteReader;

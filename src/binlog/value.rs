@@ -11,7 +11,7 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::ascii::{Ascii, digit_pair};
-use super::column::{Charset, ColumnCodec, ColumnType, push_iso_8859_1};
+use super::column::{BinaryTextForm, Charset, ColumnCodec, ColumnType, push_iso_8859_1};
 use super::{ByteReader, DecodeError, decimal, json, mariadb};
 
 /// How bytes (BINARY/VARBINARY/BLOB/GEOMETRY) are rendered as text.
@@ -120,6 +120,12 @@ pub fn decode(
             let max_len = col.string_max_len();
             let len = if max_len < 256 { usize::from(r.u8()?) } else { usize::from(r.u16()?) };
             let bytes = r.take(len)?;
+            if let Some(form) = col.text_form {
+                // Stored like BINARY(n): without trailing zero bytes.
+                let mut value = bytes.to_vec();
+                value.resize(max_len.max(len), 0);
+                return binary_text(form, &value, out);
+            }
             if col.charset == Charset::Binary && len < max_len {
                 // BINARY(n) is stored without its trailing zero padding; the value has it (and
                 // base64 must see it whole).
@@ -253,6 +259,66 @@ fn vector(bytes: &[u8], out: &mut String) -> Result<(), DecodeError> {
         write!(out, "{mantissa}e{sign}{:02}", exponent.abs()).expect("writing to a String cannot fail");
     }
     out.push(']');
+    Ok(())
+}
+
+/// The text MariaDB shows for a UUID (`123e4567-e89b-12d3-a456-426655440000`), INET4
+/// (`192.168.0.1`) or INET6 (the first longest run of zero groups as `::` — unlike RFC 5952, a
+/// single zero group too — and IPv4 compatible and mapped addresses with the IPv4 part dotted).
+fn binary_text(form: BinaryTextForm, bytes: &[u8], out: &mut String) -> Result<(), DecodeError> {
+    let size = match form {
+        BinaryTextForm::Uuid | BinaryTextForm::Inet6 => 16,
+        BinaryTextForm::Inet4 => 4,
+    };
+    if bytes.len() != size {
+        return Err(DecodeError::RowShape(format!("a {form:?} value of {} bytes (expected {size})", bytes.len())));
+    }
+    let dotted = |out: &mut String, b: &[u8]| {
+        write!(out, "{}.{}.{}.{}", b[0], b[1], b[2], b[3]).expect("writing to a String cannot fail")
+    };
+    match form {
+        BinaryTextForm::Uuid => {
+            for (i, b) in bytes.iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
+                    out.push('-');
+                }
+                write!(out, "{b:02x}").expect("writing to a String cannot fail");
+            }
+        }
+        BinaryTextForm::Inet4 => dotted(out, bytes),
+        BinaryTextForm::Inet6 => {
+            let groups: Vec<u16> = bytes.chunks(2).map(|g| u16::from_be_bytes([g[0], g[1]])).collect();
+            // The first longest run of zero groups.
+            let (mut gap, mut run) = ((0, 0), (0, 0));
+            for (i, &g) in groups.iter().enumerate() {
+                run = if g == 0 { (if run.1 == 0 { i } else { run.0 }, run.1 + 1) } else { (0, 0) };
+                if run.1 > gap.1 {
+                    gap = run;
+                }
+            }
+            let ipv4 = gap.0 == 0 && (gap.1 == 6 || (gap.1 == 5 && groups[5] == 0xffff));
+            let hex_groups = if ipv4 { 6 } else { 8 };
+            let mut i = 0;
+            while i < hex_groups {
+                if gap.1 > 0 && i == gap.0 {
+                    out.push_str("::");
+                    i += gap.1;
+                    continue;
+                }
+                if i > 0 && !out.ends_with(':') {
+                    out.push(':');
+                }
+                write!(out, "{:x}", groups[i]).expect("writing to a String cannot fail");
+                i += 1;
+            }
+            if ipv4 {
+                if !out.ends_with(':') {
+                    out.push(':');
+                }
+                dotted(out, &bytes[12..]);
+            }
+        }
+    }
     Ok(())
 }
 

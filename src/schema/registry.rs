@@ -12,7 +12,7 @@ use super::journal::{HistoryRecord, compare_positions};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
-use crate::binlog::{Charset, ColumnType, TableMap};
+use crate::binlog::{BinaryTextForm, Charset, ColumnType, TableMap};
 use crate::event::{BinlogPosition, DdlKind};
 use crate::source::{ConnectOptions, Connection, Row, SourceError, server};
 
@@ -491,6 +491,15 @@ impl SchemaRegistry {
                 ((1..=map.columns.len()).map(|i| format!("@{i}")).collect(), Vec::new())
             }
         };
+        // A binary CHAR declared UUID/INET4/INET6 (MariaDB) renders as the text the server shows.
+        for (codec, name) in codecs.iter_mut().zip(&names) {
+            if codec.real_type() == ColumnType::STRING {
+                let declared = [&info_columns, &current_columns]
+                    .into_iter()
+                    .find_map(|columns| columns.as_deref()?.iter().find(|c| &c.name == name));
+                codec.text_form = declared.and_then(|c| BinaryTextForm::of_data_type(&c.data_type));
+            }
+        }
         // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
         if let Some(info_columns) = &info_columns {
             for (codec, name) in codecs.iter_mut().zip(&names) {

@@ -82,6 +82,7 @@ pub fn jdbc_type(codec: &ColumnCodec) -> i32 {
                 VARCHAR
             }
         }
+        ColumnType::STRING if codec.text_form.is_some() => CHAR,
         ColumnType::STRING => {
             if binary {
                 BLOB
