@@ -517,6 +517,36 @@ async fn uuid_and_inet_values_arrive_as_mariadb_shows_them() {
     assert_eq!(message.json["sqlType"]["u"], 1);
 }
 
+/// ucs2, utf16, utf16le and utf32 text (2- and 4-byte code units, surrogate pairs) arrives as
+/// MariaDB shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn utf16_and_utf32_text_arrives_as_mariadb_shows_it() {
+    let sets = ["ucs2", "utf16", "utf16le", "utf32"];
+    let columns: Vec<String> = sets.iter().map(|set| format!("{set}_v VARCHAR(20) CHARACTER SET {set}")).collect();
+    let create = format!("CREATE TABLE wide (id INT PRIMARY KEY, {}, t TEXT CHARACTER SET utf16)", columns.join(", "));
+    let (stack, mut db, config, sluice) = running_on("wide", &create).await;
+    // ucs2 holds no characters beyond the BMP.
+    let rows = [("héllo wörld", "a 😀 b"), ("中文 ∑ €", "𝄞𝄢"), ("", ""), ("x", "\u{FFFD}")];
+    let values: Vec<String> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (bmp, astral))| format!("({}, '{bmp}', '{astral}', '{astral}', '{astral}', '{astral}')", i + 1))
+        .collect();
+    db.exec(&format!("INSERT INTO wide VALUES {}", values.join(", "))).await;
+    let records = consume_ids(&stack.kafka, &config.topic, "wide", 1..=rows.len() as i64, WAIT).await;
+    let mut names: Vec<String> = sets.iter().map(|set| format!("{set}_v")).collect();
+    names.push("t".into());
+    let shown = db.query(&format!("SELECT id, {} FROM wide ORDER BY id", names.join(", "))).await;
+    assert_eq!(shown.len(), rows.len());
+    for row in shown {
+        let id = row[0].clone().unwrap();
+        let got = inserted_row(&records, "wide", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(got[name], row[i + 1].as_deref().unwrap(), "row {id} column {name}");
+        }
+    }
+}
+
 /// For each legacy character set, every code MariaDB converts to utf8mb4 decodes to the same
 /// character in Sluice; then a row of such text in columns of each set goes through the pipeline
 /// and arrives as MariaDB shows it.

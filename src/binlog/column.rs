@@ -164,6 +164,8 @@ pub enum Charset {
     Binary,
     /// A legacy character set such as gbk or cp1251 (see [`LEGACY_CHARSETS`]).
     Legacy(&'static LegacyCharset),
+    /// ucs2, utf16, utf16le or utf32.
+    Unicode(UnicodeEncoding),
     /// Another character set, by collation id: decoded as UTF-8 if valid, else an error.
     Other(u16),
 }
@@ -181,6 +183,10 @@ impl Charset {
             "utf8" | "utf8mb3" | "utf8mb4" | "ascii" => Self::Utf8,
             "latin1" => Self::Latin1,
             "binary" => Self::Binary,
+            "ucs2" => Self::Unicode(UnicodeEncoding::Ucs2),
+            "utf16" => Self::Unicode(UnicodeEncoding::Utf16),
+            "utf16le" => Self::Unicode(UnicodeEncoding::Utf16Le),
+            "utf32" => Self::Unicode(UnicodeEncoding::Utf32),
             name => LEGACY_CHARSETS.iter().find(|c| c.name == name).map_or(Self::Other(0), Self::Legacy),
         }
     }
@@ -207,9 +213,53 @@ impl Charset {
             Self::Latin1 => out.extend(bytes.iter().map(|&b| cp1252_char(b))),
             Self::Binary => push_iso_8859_1(bytes, out),
             Self::Legacy(charset) => charset.decode_into(bytes, out)?,
+            Self::Unicode(encoding) => encoding.decode_into(bytes, out)?,
             Self::Utf8 | Self::Other(_) => out.push_str(std::str::from_utf8(bytes).ok()?),
         }
         Some(())
+    }
+}
+
+/// The character sets of 2- and 4-byte code units: ucs2 and utf16 are big-endian UTF-16 (ucs2
+/// without surrogates), utf16le little-endian, utf32 big-endian UTF-32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnicodeEncoding {
+    Ucs2,
+    Utf16,
+    Utf16Le,
+    Utf32,
+}
+
+impl UnicodeEncoding {
+    /// Most bytes one character takes (declared lengths are in characters of this size).
+    pub fn max_char_bytes(self) -> u8 {
+        if self == Self::Ucs2 { 2 } else { 4 }
+    }
+
+    /// Append the text, or `None` (`out` unchanged) for a partial code unit or an invalid one.
+    fn decode_into(self, bytes: &[u8], out: &mut String) -> Option<()> {
+        let start = out.len();
+        let decoded = match self {
+            Self::Utf32 => bytes.chunks(4).try_for_each(|unit| {
+                out.push(char::from_u32(u32::from_be_bytes(unit.try_into().ok()?))?);
+                Some(())
+            }),
+            Self::Ucs2 | Self::Utf16 | Self::Utf16Le => {
+                let unit = |pair: &[u8]| -> Option<u16> {
+                    let pair: [u8; 2] = pair.try_into().ok()?;
+                    Some(if self == Self::Utf16Le { u16::from_le_bytes(pair) } else { u16::from_be_bytes(pair) })
+                };
+                let units: Option<Vec<u16>> = bytes.chunks(2).map(unit).collect();
+                char::decode_utf16(units?).try_for_each(|c| {
+                    out.push(c.ok()?);
+                    Some(())
+                })
+            }
+        };
+        if decoded.is_none() {
+            out.truncate(start);
+        }
+        decoded
     }
 }
 
@@ -224,6 +274,10 @@ pub fn charset_name_of_collation(id: u16) -> Option<&'static str> {
         33 | 76 | 83 | 192..=215 | 223 | 576..=578 | 1057 | 1107 | 1216..=1247 | 2048..=2111 => "utf8mb3",
         // MySQL 5.7/8.x 224–323, MariaDB nopad 1069–1270 etc. up to the uca1400 range
         45 | 46 | 224..=247 | 255..=323 | 608..=610 | 1069 | 1070 | 1248..=1279 | 2304..=2367 => "utf8mb4",
+        35 | 90 | 128..=151 | 159 | 640..=642 | 1059 | 1114 | 1152 | 1174 => "ucs2",
+        54 | 55 | 101..=124 | 672..=674 | 1078 | 1079 | 1125 | 1147 => "utf16",
+        56 | 62 | 1080 | 1086 => "utf16le",
+        60 | 61 | 160..=183 | 736..=738 | 1084 | 1085 | 1184 | 1206 => "utf32",
         _ => return LEGACY_CHARSETS.iter().find(|c| c.collation_ids.contains(&id)).map(|c| c.name),
     })
 }
@@ -318,6 +372,22 @@ impl ColumnCodec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_and_utf32_code_units() {
+        let decode = |name: &str, bytes: &[u8]| {
+            let mut out = String::from("kept");
+            Charset::from_name(name).decode_into(bytes, &mut out).map(|()| out)
+        };
+        assert_eq!(decode("utf16", &[0xd8, 0x3d, 0xde, 0x00, 0x00, 0x41]).as_deref(), Some("kept😀A"));
+        assert_eq!(decode("utf16le", &[0x3d, 0xd8, 0x00, 0xde]).as_deref(), Some("kept😀"));
+        assert_eq!(decode("ucs2", &[0x4e, 0x2d]).as_deref(), Some("kept中"));
+        assert_eq!(decode("utf32", &[0, 1, 0xf6, 0x00]).as_deref(), Some("kept😀"));
+        // A partial code unit, a lone surrogate, a code point past U+10FFFF: errors.
+        assert_eq!(decode("utf16", &[0x00, 0x41, 0x00]), None);
+        assert_eq!(decode("utf16", &[0xd8, 0x3d, 0x00, 0x41]), None);
+        assert_eq!(decode("utf32", &[0, 0x11, 0, 0]), None);
+    }
 
     #[test]
     fn real_type_of_string_columns() {

@@ -181,6 +181,7 @@ pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
     let width = match codec.charset {
         Charset::Utf8 => 4,
         Charset::Legacy(charset) => usize::from(charset.max_char_bytes),
+        Charset::Unicode(encoding) => usize::from(encoding.max_char_bytes()),
         _ => 1,
     };
     let labels = |kind: &str| match &codec.labels {
