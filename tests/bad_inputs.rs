@@ -143,9 +143,7 @@ async fn a_wrong_password_stops_with_the_fix() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statement_binlog_format_is_refused_with_the_fix() {
     let stack = stack();
-    let mut mysql = PrivateStack::new();
-    mysql.mysql_extra_cnf = "binlog_format=STATEMENT".into();
-    mysql.up(&["mariadb"]);
+    let mysql = PrivateStack::mariadb_with("binlog_format=STATEMENT");
     let dir = tempfile::tempdir().unwrap();
     let server = server_toml(&stack.zk, "stmt");
     let path = write_config(dir.path(), &server, &destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka));

@@ -84,12 +84,32 @@ const ROWS: &[&str] = &[
 /// A database holding the table `create` makes, and Sluice running on it (default destination).
 async fn running_on(prefix: &str, create: &str) -> (Stack, TestDb, SluiceConfig, Sluice) {
     let stack = stack();
-    let mut db = TestDb::create(&stack.mysql, prefix).await;
+    let (db, config, sluice) = running_on_server(&stack, &stack.mysql, prefix, create).await;
+    (stack, db, config, sluice)
+}
+
+/// [`running_on`] with the database on the server at `mysql`.
+async fn running_on_server(stack: &Stack, mysql: &str, prefix: &str, create: &str) -> (TestDb, SluiceConfig, Sluice) {
+    let mut db = TestDb::create(mysql, prefix).await;
     db.exec(create).await;
-    let config = SluiceConfig::new(&stack, &db.name);
+    let mut config = SluiceConfig::new(stack, &db.name);
+    config.mysql = mysql.to_owned();
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
-    (stack, db, config, sluice)
+    (db, config, sluice)
+}
+
+/// Each row of `shown` (an id, then the value of each of `names`, as MariaDB returns them) equals
+/// the INSERT of that id in `records`, value for value (NULL as null).
+fn assert_rows_as_shown(records: &[Record], table: &str, names: &[&str], shown: &[Vec<Option<String>>], log: &Sluice) {
+    for row in shown {
+        let id = row[0].clone().unwrap();
+        let got = inserted_row(records, table, &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", log.log()));
+        for (i, name) in names.iter().enumerate() {
+            let want = row[i + 1].as_deref().map_or(Value::Null, |v| Value::String(v.to_owned()));
+            assert_eq!(got[*name], want, "row {id} column {name}");
+        }
+    }
 }
 
 fn is_binary(column: &str) -> bool {
@@ -446,13 +466,7 @@ async fn binary_values_in_hex_match_mariadbs_hex() {
     let records = consume_ids(&stack.kafka, &config.topic, "bytes", [1, 2], WAIT).await;
     let shown = db.query("SELECT id, HEX(bn), HEX(vb), HEX(bl), HEX(geo) FROM bytes ORDER BY id").await;
     assert_eq!(shown.len(), 2);
-    for row in shown {
-        let id = row[0].clone().unwrap();
-        let got = inserted_row(&records, "bytes", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
-        for (i, name) in ["bn", "vb", "bl", "geo"].into_iter().enumerate() {
-            assert_eq!(got[name], row[i + 1].as_deref().unwrap(), "row {id} column {name}");
-        }
-    }
+    assert_rows_as_shown(&records, "bytes", &["bn", "vb", "bl", "geo"], &shown, &sluice);
 }
 
 /// MariaDB's UUID, INET4 and INET6 reach the binlog as binary CHARs; only the declared type says
@@ -501,14 +515,7 @@ async fn uuid_and_inet_values_arrive_as_mariadb_shows_them() {
     let records = consume_ids(&stack.kafka, &config.topic, "addr", ids, WAIT).await;
     let shown = db.query("SELECT id, CAST(u AS CHAR), CAST(i4 AS CHAR), CAST(i6 AS CHAR) FROM addr ORDER BY id").await;
     assert_eq!(shown.len(), inet6.len());
-    for row in shown {
-        let id = row[0].clone().unwrap();
-        let got = inserted_row(&records, "addr", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
-        for (i, name) in ["u", "i4", "i6"].into_iter().enumerate() {
-            let want = row[i + 1].as_deref().map_or(Value::Null, |v| Value::String(v.to_owned()));
-            assert_eq!(got[name], want, "row {id} column {name}");
-        }
-    }
+    assert_rows_as_shown(&records, "addr", &["u", "i4", "i6"], &shown, &sluice);
     let message = records.iter().find(|r| r.json["table"] == "addr").unwrap();
     assert_eq!(
         message.json["mysqlType"],
@@ -538,13 +545,40 @@ async fn utf16_and_utf32_text_arrives_as_mariadb_shows_it() {
     names.push("t".into());
     let shown = db.query(&format!("SELECT id, {} FROM wide ORDER BY id", names.join(", "))).await;
     assert_eq!(shown.len(), rows.len());
-    for row in shown {
-        let id = row[0].clone().unwrap();
-        let got = inserted_row(&records, "wide", &id).unwrap_or_else(|| panic!("row {id}; log:\n{}", sluice.log()));
-        for (i, name) in names.iter().enumerate() {
-            assert_eq!(got[name], row[i + 1].as_deref().unwrap(), "row {id} column {name}");
-        }
+    assert_rows_as_shown(&records, "wide", &names.iter().map(String::as_str).collect::<Vec<_>>(), &shown, &sluice);
+}
+
+/// Tables created before MariaDB 10.3 (or with `mysql56_temporal_format=OFF`) keep MariaDB's own
+/// TIME(n)/DATETIME(n)/TIMESTAMP(n) format: the binlog gives the old type codes without the
+/// fractional digits, so only the declared type tells the size of each value. Before it was read
+/// from there, such a row stopped the run ("event is truncated").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pre_10_3_temporal_columns_match_mariadb() {
+    let shared = stack();
+    let mysql = PrivateStack::mariadb_with("mysql56_temporal_format=OFF");
+    let columns: Vec<String> = (1..=6)
+        .flat_map(|n| [format!("t{n} TIME({n})"), format!("dt{n} DATETIME({n})"), format!("ts{n} TIMESTAMP({n}) NULL")])
+        .collect();
+    let create = format!("CREATE TABLE old (id INT PRIMARY KEY, t0 TIME, dt0 DATETIME, {})", columns.join(", "));
+    let (mut db, config, sluice) = running_on_server(&shared, &mysql.mysql(), "oldtime", &create).await;
+    let rows = [
+        ("-838:59:59.999999", "9999-12-31 23:59:59.999999", "2038-01-19 03:14:07.999999"),
+        ("838:59:59.999999", "1000-01-01 00:00:00.000001", "1970-01-01 00:00:01.000001"),
+        ("-00:00:00.5", "0000-00-00 00:00:00", "2024-02-29 13:14:15.123456"),
+        ("12:34:56.789", "2024-02-29 13:14:15.5", "0000-00-00 00:00:00"),
+    ];
+    for (i, (time, datetime, timestamp)) in rows.iter().enumerate() {
+        let values: Vec<String> = (1..=6).map(|_| format!("'{time}', '{datetime}', '{timestamp}'")).collect();
+        db.exec(&format!("INSERT INTO old VALUES ({}, '{time}', '{datetime}', {})", i + 1, values.join(", "))).await;
     }
+    let records = consume_ids(&shared.kafka, &config.topic, "old", 1..=rows.len() as i64, WAIT).await;
+    db.exec("SET time_zone = '+00:00'").await;
+    let mut names = vec!["t0".to_owned(), "dt0".to_owned()];
+    names.extend((1..=6).flat_map(|n| [format!("t{n}"), format!("dt{n}"), format!("ts{n}")]));
+    let shown = db.query(&format!("SELECT id, {} FROM old ORDER BY id", names.join(", "))).await;
+    assert_eq!(shown.len(), rows.len());
+    assert_rows_as_shown(&records, "old", &names.iter().map(String::as_str).collect::<Vec<_>>(), &shown, &sluice);
+    mysql.down(&["mariadb"]);
 }
 
 /// For each legacy character set, every code MariaDB converts to utf8mb4 decodes to the same

@@ -298,10 +298,7 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
 /// A private MariaDB whose TABLE_MAPs carry no column names or charsets: only the schema history
 /// knows them.
 fn minimal_metadata_mariadb() -> PrivateStack {
-    let mut stack = PrivateStack::new();
-    stack.mysql_extra_cnf = "binlog_row_metadata=MINIMAL".into();
-    stack.up(&["mariadb"]);
-    stack
+    PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL")
 }
 
 /// `sluice binlog decode` over every binlog file of a private MariaDB (after FLUSH BINARY LOGS),

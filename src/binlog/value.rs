@@ -80,11 +80,20 @@ pub fn decode(
             date.pair(v & 0x1f);
             date
         }
-        ColumnType::TIME => time_v1(r.uint_le(3)?),
+        ColumnType::TIME if meta == 0 => time_v1(r.uint_le(3)?),
+        ColumnType::TIME => time_hires(r, fsp(meta)?)?,
         ColumnType::TIME2 => time_v2(r, fsp(meta)?)?,
-        ColumnType::DATETIME => datetime_v1(r.u64()?),
+        ColumnType::DATETIME if meta == 0 => datetime_v1(r.u64()?),
+        ColumnType::DATETIME => datetime_hires(r, fsp(meta)?)?,
         ColumnType::DATETIME2 => datetime_v2(r, fsp(meta)?)?,
-        ColumnType::TIMESTAMP => timestamp(u64::from(r.u32()?), 0, 0, opts)?,
+        ColumnType::TIMESTAMP if meta == 0 => timestamp(u64::from(r.u32()?), 0, 0, opts)?,
+        ColumnType::TIMESTAMP => {
+            // MariaDB's pre-10.3 TIMESTAMP(n): seconds, then the fraction in 10^-n units.
+            let fsp = fsp(meta)?;
+            let seconds = r.uint_be(4)?;
+            let fraction = r.uint_be([0usize, 1, 1, 2, 2, 3, 3][usize::from(fsp)])?;
+            timestamp(seconds, hires_micros(fraction, fsp)?, fsp, opts)?
+        }
         ColumnType::TIMESTAMP2 => {
             let fsp = fsp(meta)?;
             let seconds = r.uint_be(4)?;
@@ -441,6 +450,53 @@ fn time_v2(r: &mut ByteReader<'_>, fsp: u8) -> Result<Ascii, DecodeError> {
     }
     push_time(&mut out, [(hms >> 12) & 0x3ff, (hms >> 6) & 0x3f, hms & 0x3f]);
     push_fraction(&mut out, micros, fsp);
+    Ok(out)
+}
+
+/// A count of 10^-fsp second units as microseconds.
+fn hires_micros(units: u64, fsp: u8) -> Result<u32, DecodeError> {
+    let micros = units * 10u64.pow(6 - u32::from(fsp));
+    u32::try_from(micros)
+        .ok()
+        .filter(|&m| m < 1_000_000)
+        .ok_or_else(|| DecodeError::RowShape(format!("a fraction of {units} units of 10^-{fsp} s is a second or more")))
+}
+
+/// MariaDB's pre-10.3 TIME(n), n > 0 (the TABLE_MAP says TIME; `fsp` is the declared one): a
+/// big-endian count of 10^-n seconds since -838:59:59.999999 (the zero point is 838:59:59 + 1 s).
+fn time_hires(r: &mut ByteReader<'_>, fsp: u8) -> Result<Ascii, DecodeError> {
+    const ZERO_POINT_MICROS: i64 = (838 * 3600 + 59 * 60 + 59 + 1) * 1_000_000;
+    let scale = 10i64.pow(6 - u32::from(fsp));
+    let raw = r.uint_be([3usize, 4, 4, 5, 5, 5, 6][usize::from(fsp)])? as i64;
+    let micros = (raw - ZERO_POINT_MICROS / scale) * scale;
+    let abs = micros.unsigned_abs();
+    let seconds = abs / 1_000_000;
+    let mut out = Ascii::default();
+    if micros < 0 {
+        out.push(b'-');
+    }
+    push_time(&mut out, [seconds / 3600, seconds / 60 % 60, seconds % 60]);
+    push_fraction(&mut out, (abs % 1_000_000) as u32, fsp);
+    Ok(out)
+}
+
+/// MariaDB's pre-10.3 DATETIME(n), n > 0: a big-endian count of 10^-n seconds of
+/// `((((year * 13 + month) * 32 + day) * 24 + hour) * 60 + minute) * 60 + second`.
+fn datetime_hires(r: &mut ByteReader<'_>, fsp: u8) -> Result<Ascii, DecodeError> {
+    let raw = r.uint_be([5usize, 6, 6, 7, 7, 7, 8][usize::from(fsp)])?;
+    let micros = raw
+        .checked_mul(10u64.pow(6 - u32::from(fsp)))
+        .ok_or_else(|| DecodeError::RowShape(format!("DATETIME({fsp}) value {raw} is out of range")))?;
+    let mut rest = micros / 1_000_000;
+    let mut next = |base: u64| {
+        let part = rest % base;
+        rest /= base;
+        part
+    };
+    let (second, minute, hour, day, month) = (next(60), next(60), next(24), next(32), next(13));
+    let mut out = Ascii::default();
+    push_datetime(&mut out, [rest, month, day], [hour, minute, second]);
+    push_fraction(&mut out, (micros % 1_000_000) as u32, fsp);
     Ok(out)
 }
 

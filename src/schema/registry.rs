@@ -491,13 +491,23 @@ impl SchemaRegistry {
                 ((1..=map.columns.len()).map(|i| format!("@{i}")).collect(), Vec::new())
             }
         };
-        // A binary CHAR declared UUID/INET4/INET6 (MariaDB) renders as the text the server shows.
+        // What only the declared type tells (MariaDB): a binary CHAR declared UUID/INET4/INET6
+        // renders as the text the server shows; a TIME/DATETIME/TIMESTAMP of the pre-10.3 format
+        // (the binlog's old type codes) has the declared fractional digits.
         for (codec, name) in codecs.iter_mut().zip(&names) {
-            if codec.real_type() == ColumnType::STRING {
-                let declared = [&info_columns, &current_columns]
+            let declared = || {
+                [&info_columns, &current_columns]
                     .into_iter()
-                    .find_map(|columns| columns.as_deref()?.iter().find(|c| &c.name == name));
-                codec.text_form = declared.and_then(|c| BinaryTextForm::of_data_type(&c.data_type));
+                    .find_map(|columns| columns.as_deref()?.iter().find(|c| &c.name == name))
+            };
+            match codec.real_type() {
+                ColumnType::STRING => {
+                    codec.text_form = declared().and_then(|c| BinaryTextForm::of_data_type(&c.data_type));
+                }
+                ColumnType::TIME | ColumnType::DATETIME | ColumnType::TIMESTAMP => {
+                    codec.meta = declared().map_or(0, |c| declared_fsp(&c.column_type));
+                }
+                _ => {}
             }
         }
         // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
@@ -550,6 +560,12 @@ fn column_def(row: &Row, first: usize) -> ColumnDef {
         data_type: row.text(first + 2).unwrap_or_default(),
         charset: row.text(first + 3),
     }
+}
+
+/// The fractional digits of a declared `time(3)` / `datetime(6)` / `timestamp(2)` (0 without).
+fn declared_fsp(column_type: &str) -> u16 {
+    let digits = column_type.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(inside, _)| inside);
+    digits.and_then(|d| d.parse().ok()).filter(|&fsp| fsp <= 6).unwrap_or(0)
 }
 
 /// Indexes of `key` names within `names`.

@@ -238,13 +238,10 @@ pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
     }
 }
 
+/// With the fractional digits the metadata gives (for the old TIME/DATETIME/TIMESTAMP codes only
+/// MariaDB's pre-10.3 format has some, taken from the declared type).
 fn with_fsp(name: &str, codec: &ColumnCodec) -> String {
-    let fsp = if matches!(codec.real_type(), ColumnType::TIME | ColumnType::DATETIME | ColumnType::TIMESTAMP) {
-        0
-    } else {
-        codec.meta
-    };
-    if fsp == 0 { name.to_owned() } else { format!("{name}({fsp})") }
+    if codec.meta == 0 { name.to_owned() } else { format!("{name}({})", codec.meta) }
 }
 
 /// Whether information_schema's DATA_TYPE can describe a column the binlog encodes as `codec`.

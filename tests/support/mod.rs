@@ -168,6 +168,14 @@ impl PrivateStack {
         }
     }
 
+    /// A private MariaDB, running, with these extra `[mysqld]` lines.
+    pub fn mariadb_with(extra_cnf: &str) -> Self {
+        let mut stack = Self::new();
+        stack.mysql_extra_cnf = extra_cnf.into();
+        stack.up(&["mariadb"]);
+        stack
+    }
+
     fn script(&self, args: &[&str]) {
         let output = Command::new(repo_root().join("scripts/stack"))
             .args(args)
