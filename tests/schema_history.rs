@@ -342,7 +342,7 @@ async fn tables_in_a_database_created_without_a_charset_take_the_servers() {
 }
 
 /// A fresh run of Sluice on a private MariaDB with MINIMAL metadata, capturing a database that
-/// holds the table `create` makes, into the shared stack's Kafka.
+/// holds the tables `creates` make, into the shared stack's Kafka.
 struct MinimalRun {
     shared: Stack,
     mysql: PrivateStack,
@@ -352,11 +352,13 @@ struct MinimalRun {
 }
 
 impl MinimalRun {
-    async fn start(prefix: &str, create: &str) -> Self {
+    async fn start(prefix: &str, creates: &[&str]) -> Self {
         let shared = stack();
         let mysql = minimal_metadata_mariadb();
         let mut db = TestDb::create(&mysql.mysql(), prefix).await;
-        db.exec(create).await;
+        for create in creates {
+            db.exec(create).await;
+        }
         let mut config = SluiceConfig::new(&shared, &db.name);
         config.mysql = mysql.mysql();
         let sluice = Sluice::start(&config);
@@ -371,7 +373,7 @@ impl MinimalRun {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_behind_a_ddl_decodes_rows_with_the_schema_of_their_time() {
     let MinimalRun { shared, mysql, mut db, config, mut sluice } =
-        MinimalRun::start("restart_ddl", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)").await;
+        MinimalRun::start("restart_ddl", &["CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20), b INT)"]).await;
     // A table the history knows only from its CREATE in the binlog.
     db.exec("CREATE TABLE u (id BIGINT PRIMARY KEY, n SMALLINT UNSIGNED, d DECIMAL)").await;
     db.exec("INSERT INTO t VALUES (1, 'a1', 10)").await;
@@ -494,7 +496,7 @@ async fn tables_older_than_the_history_keep_their_databases_charset() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_start_snapshots_tables_so_a_later_rename_is_seen() {
     let MinimalRun { shared, mysql, mut db, config, mut sluice } =
-        MinimalRun::start("snapshot", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20))").await;
+        MinimalRun::start("snapshot", &["CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20))"]).await;
     cursor_at_binlog_end(&mut db, &sluice).await;
     sluice.kill9();
 
@@ -524,10 +526,18 @@ async fn a_fresh_start_snapshots_tables_so_a_later_rename_is_seen() {
 /// rows by (id, row_end); pkNames stays the declared key either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn system_versioned_tables_decode_by_name_with_their_declared_key() {
-    let MinimalRun { shared, mysql, mut db, config, sluice } =
-        MinimalRun::start("versioned", "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20)) WITH SYSTEM VERSIONING")
-            .await;
+    let MinimalRun { shared, mysql, mut db, config, sluice } = MinimalRun::start(
+        "versioned",
+        &[
+            "CREATE TABLE t (id BIGINT PRIMARY KEY, a VARCHAR(20)) WITH SYSTEM VERSIONING",
+            // Declared period columns are ordinary columns (the snapshot must see them as such).
+            "CREATE TABLE d (id BIGINT PRIMARY KEY, s TIMESTAMP(6) AS ROW START, a VARCHAR(20), \
+             e TIMESTAMP(6) AS ROW END, PERIOD FOR SYSTEM_TIME (s, e)) WITH SYSTEM VERSIONING",
+        ],
+    )
+    .await;
     db.exec("INSERT INTO t VALUES (1, 'one')").await;
+    db.exec("INSERT INTO d (id, a) VALUES (4, 'declared')").await;
     db.exec("CREATE TABLE u (id BIGINT PRIMARY KEY, a INT WITH SYSTEM VERSIONING, b INT)").await;
     db.exec("SET STATEMENT system_versioning_alter_history = KEEP FOR ALTER TABLE u ADD COLUMN c VARCHAR(10) AFTER a")
         .await;
@@ -539,6 +549,11 @@ async fn system_versioned_tables_decode_by_name_with_their_declared_key() {
 
     let mut records = consume_ids(&shared.kafka, &config.topic, "t", [1, 3], WAIT).await;
     records.extend(consume_ids(&shared.kafka, &config.topic, "u", [2], WAIT).await);
+    records.extend(consume_ids(&shared.kafka, &config.topic, "d", [4], WAIT).await);
+    let declared = inserted_row(&records, "d", "4").unwrap();
+    let names: Vec<&String> = declared.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["a", "e", "id", "s"], "{declared}");
+    assert_eq!(declared["a"], "declared");
     let row = |table: &str, id: &str| {
         let mut row = inserted_row(&records, table, id)
             .unwrap_or_else(|| panic!("no row {id} of {table}; log:\n{}", sluice.log()));

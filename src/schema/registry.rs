@@ -366,8 +366,7 @@ impl SchemaRegistry {
         let filter = format!("{filter} AND TABLE_SCHEMA IN ({})", schemas.join(", "));
         let columns = self
             .lookup(&format!(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, GENERATION_EXPRESSION, {COLUMN_FIELDS} \
-                 FROM information_schema.COLUMNS WHERE {filter} \
+                "SELECT TABLE_SCHEMA, TABLE_NAME, {COLUMN_FIELDS} FROM information_schema.COLUMNS WHERE {filter} \
                  ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION"
             ))
             .await?
@@ -379,18 +378,30 @@ impl SchemaRegistry {
             ))
             .await?
             .unwrap_or_default();
+        // Versioned tables (MariaDB 10.3+) with a declared ROW START column list their period
+        // columns; asked only when there are some (GENERATION_EXPRESSION is missing before 10.2).
+        let declared_periods = if tables.values().any(|def| def.implicit_row_period) {
+            self.lookup(&format!(
+                "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.COLUMNS \
+                 WHERE GENERATION_EXPRESSION = 'ROW START' AND {filter}"
+            ))
+            .await?
+            .unwrap_or_default()
+        } else {
+            Default::default()
+        };
+        for row in &declared_periods.rows {
+            if let Some(def) = row_table(&mut tables, row) {
+                def.implicit_row_period = false;
+            }
+        }
         for row in &columns.rows {
-            let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
-            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
-                if row.text(2).as_deref() == Some("ROW START") {
-                    def.implicit_row_period = false;
-                }
-                def.columns.push(column_def(row, 3));
+            if let Some(def) = row_table(&mut tables, row) {
+                def.columns.push(column_def(row, 2));
             }
         }
         for row in &keys.rows {
-            let (Some(schema), Some(table), Some(column)) = (row.text(0), row.text(1), row.text(2)) else { continue };
-            if let Some(def) = tables.get_mut(&QualifiedName { schema, table }) {
+            if let (Some(def), Some(column)) = (row_table(&mut tables, row), row.text(2)) {
                 def.primary_key.push(column);
             }
         }
@@ -560,6 +571,12 @@ fn column_def(row: &Row, first: usize) -> ColumnDef {
         data_type: row.text(first + 2).unwrap_or_default(),
         charset: row.text(first + 3),
     }
+}
+
+/// The table of an information_schema row that starts with TABLE_SCHEMA and TABLE_NAME.
+fn row_table<'a>(tables: &'a mut HashMap<QualifiedName, TableDef>, row: &Row) -> Option<&'a mut TableDef> {
+    let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { return None };
+    tables.get_mut(&QualifiedName { schema, table })
 }
 
 /// The fractional digits of a declared `time(3)` / `datetime(6)` / `timestamp(2)` (0 without).
