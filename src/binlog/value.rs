@@ -129,19 +129,16 @@ pub fn decode(
             let max_len = col.string_max_len();
             let len = if max_len < 256 { usize::from(r.u8()?) } else { usize::from(r.u16()?) };
             let bytes = r.take(len)?;
-            if let Some(form) = col.text_form {
-                // Stored like BINARY(n): without trailing zero bytes.
-                let mut value = bytes.to_vec();
-                value.resize(max_len.max(len), 0);
-                return binary_text(form, &value, out);
-            }
-            if col.charset == Charset::Binary && len < max_len {
-                // BINARY(n) is stored without its trailing zero padding; the value has it (and
-                // base64 must see it whole).
+            if col.text_form.is_some() || (col.charset == Charset::Binary && len < max_len) {
+                // BINARY(n) (and MariaDB's UUID/INET types, stored as one) is stored without its
+                // trailing zero padding; the value has it (and base64 must see it whole).
                 let mut padded = bytes.to_vec();
-                padded.resize(max_len, 0);
-                binary(&padded, opts, out);
-                return Ok(());
+                padded.resize(max_len.max(len), 0);
+                let Some(form) = col.text_form else {
+                    binary(&padded, opts, out);
+                    return Ok(());
+                };
+                return binary_text(form, &padded, out);
             }
             return text(bytes, col, opts, out);
         }
