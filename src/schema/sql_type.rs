@@ -180,7 +180,7 @@ pub fn derived_mysql_type(codec: &ColumnCodec) -> String {
     // Bytes per character, to turn byte lengths into declared lengths.
     let width = match codec.charset {
         Charset::Utf8 => 4,
-        Charset::Legacy(charset) => usize::from(charset.max_char_bytes),
+        Charset::Legacy(charset) => usize::from(charset.layout.max_char_bytes()),
         Charset::Unicode(encoding) => usize::from(encoding.max_char_bytes()),
         _ => 1,
     };
