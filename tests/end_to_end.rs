@@ -593,6 +593,43 @@ async fn pre_10_3_temporal_columns_match_mariadb() {
     let shown = db.query(&format!("SELECT id, {} FROM old ORDER BY id", names.join(", "))).await;
     assert_eq!(shown.len(), rows.len());
     assert_rows_as_shown(&records, "old", &names.iter().map(String::as_str).collect::<Vec<_>>(), &shown, &sluice);
+
+    // Offline, a file without the table's CREATE: nothing gives the digits; Sluice says which
+    // columns lack them and what to read instead.
+    db.exec("FLUSH BINARY LOGS").await;
+    db.exec("INSERT INTO old (id, t3, dt3, ts3) VALUES (9, '12:34:56.789', '2024-02-29 13:14:15.5', NOW(3))").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let files = mysql.binlog_files();
+    let decode = |files: &[std::path::PathBuf]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["binlog", "decode"])
+            .args(files)
+            .output()
+            .unwrap()
+    };
+    let alone = decode(&files[files.len() - 2..files.len() - 1]);
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    assert!(!alone.status.success(), "{stderr}");
+    for part in [
+        "MariaDB's pre-10.3 temporal format",
+        "t3 (TIME), dt3 (DATETIME), ts3 (TIMESTAMP)",
+        "holding the table's CREATE",
+    ] {
+        assert!(stderr.contains(part), "{part:?} in {stderr}");
+    }
+    // From the first file on, the CREATE there gives them (the history carries on across files).
+    let all = decode(&files);
+    assert!(all.status.success(), "{}", String::from_utf8_lossy(&all.stderr));
+    let row = String::from_utf8(all.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|line| line["event"] == "INSERT" && line["data"]["id"] == "9")
+        .expect("row 9 decoded");
+    assert_eq!(
+        (&row["data"]["t3"], &row["data"]["dt3"]),
+        (&Value::from("12:34:56.789"), &Value::from("2024-02-29 13:14:15.500"))
+    );
     mysql.down(&["mariadb"]);
 }
 

@@ -304,13 +304,7 @@ fn minimal_metadata_mariadb() -> PrivateStack {
 /// `sluice binlog decode` over every binlog file of a private MariaDB (after FLUSH BINARY LOGS),
 /// one JSON value per line.
 fn decode_binlogs_offline(stack: &PrivateStack) -> Vec<serde_json::Value> {
-    let binlog_dir = stack.dir().join("mariadb/binlog");
-    let mut files: Vec<_> = std::fs::read_dir(&binlog_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e.to_string_lossy().chars().all(|c| c.is_ascii_digit())))
-        .collect();
-    files.sort();
+    let files = stack.binlog_files();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
         .args(["binlog", "decode"])
         .args(&files)

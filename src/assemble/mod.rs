@@ -164,6 +164,13 @@ impl Assembler {
         &self.file
     }
 
+    /// The events fed from now on are read from the file `name` (binlog files read one after
+    /// another: the previous file's ROTATE names the next one, but a copy may be named otherwise).
+    /// The schema history and the GTID set carry on.
+    pub fn begin_file(&mut self, name: &str) {
+        name.clone_into(&mut self.file);
+    }
+
     /// Changes to the schema history since the last call (see [`crate::schema::journal`]): they
     /// must be stored before any chunk decoded after them is committed.
     pub fn take_history_records(&mut self) -> Vec<HistoryRecord> {

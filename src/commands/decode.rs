@@ -23,16 +23,18 @@ pub enum DecodeCommandError {
     Output(#[from] std::io::Error),
 }
 
-/// Decode `files` in order (a rotation continues in the next file) and write JSON lines to `out`.
+/// Decode `files` in order (a rotation continues in the next file: the schema history and GTID
+/// set of the earlier files carry on) and write JSON lines to `out`.
 pub async fn decode_files(
     files: &[PathBuf],
     render: RenderOptions,
     out: &mut impl Write,
 ) -> Result<u64, DecodeCommandError> {
+    let mut assembler = offline_assembler(render, "");
     let mut lines = 0;
     for path in files {
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        lines += decode_binlog(BinlogFile::open(path)?, &file_name, render.clone(), out).await?;
+        assembler.begin_file(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        lines += decode_events(&mut assembler, BinlogFile::open(path)?, out).await?;
     }
     Ok(lines)
 }
@@ -45,6 +47,11 @@ pub async fn decode_binlog<R: Read>(
     render: RenderOptions,
     out: &mut impl Write,
 ) -> Result<u64, DecodeCommandError> {
+    decode_events(&mut offline_assembler(render, file_name), reader, out).await
+}
+
+/// An assembler of every table's changes and DDL, its schema history from the files alone.
+fn offline_assembler(render: RenderOptions, file_name: &str) -> Assembler {
     let config = AssemblerConfig {
         render,
         filter: TableFilter::all(),
@@ -53,7 +60,14 @@ pub async fn decode_binlog<R: Read>(
         statement_dml: StatementDml::Report,
     };
     let start = StartState { file: file_name.to_owned(), ..Default::default() };
-    let mut assembler = Assembler::new(config, SchemaRegistry::offline(), start);
+    Assembler::new(config, SchemaRegistry::offline(), start)
+}
+
+async fn decode_events<R: Read>(
+    assembler: &mut Assembler,
+    reader: BinlogFile<R>,
+    out: &mut impl Write,
+) -> Result<u64, DecodeCommandError> {
     let path = reader.path().to_owned();
     let mut lines = 0;
     for event in reader {

@@ -505,6 +505,7 @@ impl SchemaRegistry {
         // What only the declared type tells (MariaDB): a binary CHAR declared UUID/INET4/INET6
         // renders as the text the server shows; a TIME/DATETIME/TIMESTAMP of the pre-10.3 format
         // (the binlog's old type codes) has the declared fractional digits.
+        let mut undeclared_old_temporal = Vec::new();
         for (codec, name) in codecs.iter_mut().zip(&names) {
             let declared = || {
                 [&info_columns, &current_columns]
@@ -517,9 +518,23 @@ impl SchemaRegistry {
                 }
                 ColumnType::TIME | ColumnType::DATETIME | ColumnType::TIMESTAMP => {
                     codec.meta = declared().map_or(0, |c| declared_fsp(&c.column_type));
+                    if declared().is_none() {
+                        undeclared_old_temporal.push(format!("{name} ({})", codec.real_type().name()));
+                    }
                 }
                 _ => {}
             }
+        }
+        // MySQL's old temporal types never have fractional digits; MariaDB's may.
+        if !undeclared_old_temporal.is_empty() && self.column_types == ColumnTypeStyle::Mariadb {
+            tracing::warn!(
+                table = %full_name,
+                columns = %undeclared_old_temporal.join(", "),
+                "columns of MariaDB's pre-10.3 temporal format, whose fractional digits only their declared type \
+                 gives, and none is known (the table's CREATE is not in the binlog read, nor the table on the \
+                 server): they are decoded as without fractional digits; if a row then fails to decode, read \
+                 the binlog from the file holding the table's CREATE, or from the server while the table exists"
+            );
         }
         // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
         if let Some(info_columns) = &info_columns {

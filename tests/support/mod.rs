@@ -221,6 +221,18 @@ impl PrivateStack {
         self.dir.path()
     }
 
+    /// The private MariaDB's binlog files (not its index), oldest first.
+    pub fn binlog_files(&self) -> Vec<PathBuf> {
+        let binlog_dir = self.dir().join("mariadb/binlog");
+        let mut files: Vec<_> = std::fs::read_dir(&binlog_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e.to_string_lossy().chars().all(|c| c.is_ascii_digit())))
+            .collect();
+        files.sort();
+        files
+    }
+
     pub fn kafka(&self) -> String {
         format!("127.0.0.1:{}", self.kafka_port)
     }
