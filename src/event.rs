@@ -168,6 +168,13 @@ impl Change {
             Self::Ddl(d) => &d.origin,
         }
     }
+
+    pub fn origin_mut(&mut self) -> &mut EventOrigin {
+        match self {
+            Self::Rows(r) => &mut r.origin,
+            Self::Ddl(d) => &mut d.origin,
+        }
+    }
 }
 
 /// A transaction, or one piece of a transaction too large to hold at once.

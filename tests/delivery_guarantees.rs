@@ -156,3 +156,145 @@ async fn kill_9_mid_stream_loses_no_row_and_the_cursor_never_passes_an_unacknowl
     let lost: Vec<i64> = (1..=ROWS).filter(|id| !seen.contains(id)).take(20).collect();
     assert!(lost.is_empty(), "rows lost across kill -9: {lost:?}… ({} of {ROWS} seen)", seen.len());
 }
+
+/// A MariaDB of its own for a test of XA transactions: a Sluice starting on a shared server while
+/// one is prepared would stop at its XA COMMIT (its rows were logged before that Sluice's start).
+fn xa_mariadb() -> PrivateStack {
+    PrivateStack::mariadb_with("")
+}
+
+/// XA transactions: a prepared transaction's rows arrive at its XA COMMIT, never when XA ROLLBACK
+/// undoes it; while one is prepared the cursor stays where it began, so a kill -9 in between still
+/// delivers its rows after the restart (and the rows published after it are not published twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
+    let stack = stack();
+    let mysql = xa_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "xa").await;
+    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    // Transactional: the restart skips what was published after the cursor, by position, in one
+    // partition: the prepared rows, published later than row 5, must not be taken as published.
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.mysql = mysql.mysql();
+    config.delivery = "transactional";
+    config.partitions = 1;
+    let mut sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    // XA ids are server-wide: named after this test's database.
+    let prefix = db.name.clone();
+    let xid = |name: &str| format!("'{prefix}_{name}'");
+    // XA START, the row, XA END, then how it ends.
+    let xa = |name: &str, id: i64, end: &[&str]| {
+        let mut statements = vec![
+            format!("XA START {}", xid(name)),
+            format!("INSERT INTO t VALUES ({id}, 'xa {name}')"),
+            format!("XA END {}", xid(name)),
+        ];
+        statements.extend(end.iter().map(|end| end.replace("{xid}", &xid(name))));
+        statements
+    };
+    let settled = [
+        xa("committed", 1, &["XA PREPARE {xid}", "XA COMMIT {xid}"]),
+        xa("rolled_back", 2, &["XA PREPARE {xid}", "XA ROLLBACK {xid}"]),
+        xa("one_phase", 3, &["XA COMMIT {xid} ONE PHASE"]),
+    ];
+    for statement in settled.concat() {
+        db.exec(&statement).await;
+    }
+    let master = db.query("SHOW MASTER STATUS").await;
+    let before_pending = (master[0][0].clone().unwrap(), master[0][1].clone().unwrap().parse::<u64>().unwrap());
+    for statement in xa("pending", 4, &["XA PREPARE {xid}"]) {
+        db.exec(&statement).await;
+    }
+    // Another session commits row 5 after the prepared transaction.
+    let mut other = TestDb { name: db.name.clone(), conn: connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await };
+    other.exec(&format!("INSERT INTO `{}`.t VALUES (5, 'plain')", db.name)).await;
+
+    let records = consume_ids(&stack.kafka, &config.topic, "t", [1, 3, 5], WAIT).await;
+    let seen = ids_in(&records, "t");
+    assert!(!seen.contains(&2), "a row XA ROLLBACK undid arrived");
+    assert!(!seen.contains(&4), "a prepared row arrived before its XA COMMIT");
+    // Row 5 is acknowledged, yet the cursor stays where the prepared transaction began.
+    let held = eventually(WAIT, "the cursor to reach the prepared transaction's start", || async {
+        sluice.cursor().await.filter(|c| (c.position.binlog.file.clone(), c.position.binlog.offset) >= before_pending)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let cursor = sluice.cursor().await.unwrap();
+    assert_eq!((cursor.position.binlog.file, cursor.position.binlog.offset), before_pending, "cursor {held:?}");
+
+    sluice.kill9();
+    sluice.restart();
+    db.exec(&format!("XA COMMIT {}", xid("pending"))).await;
+    db.exec("INSERT INTO t VALUES (6, 'after')").await;
+    let records = consume_ids(&stack.kafka, &config.topic, "t", [4, 6], WAIT).await;
+    assert_eq!(inserted_row(&records, "t", "4").unwrap()["v"], "xa pending");
+    assert!(!ids_in(&records, "t").contains(&2), "a row XA ROLLBACK undid arrived");
+    let fives =
+        records.iter().filter(|r| r.json["table"] == "t").flat_map(|r| r.rows()).filter(|(_, row)| row["id"] == "5");
+    assert_eq!(fives.count(), 1, "row 5 published again after the restart");
+    cursor_at_binlog_end(&mut db, &sluice).await;
+}
+
+/// An XA transaction cannot be streamed in chunks (XA ROLLBACK may undo it after XA PREPARE): past
+/// `batch.xa_bytes` the destination stops with the setting to raise, and publishes none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xa_transaction_beyond_xa_bytes_stops_with_the_setting_to_raise() {
+    let stack = stack();
+    let mysql = xa_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "xa_big").await;
+    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.mysql = mysql.mysql();
+    config.batch_extra = "chunk_bytes = 4096\nxa_bytes = 4096\n".into();
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    let xid = format!("'{}'", db.name);
+    db.exec(&format!("XA START {xid}")).await;
+    insert_range(&mut db, "t", 1..=200, 10).await;
+    for statement in [format!("XA END {xid}"), format!("XA PREPARE {xid}"), format!("XA COMMIT {xid}")] {
+        db.exec(&statement).await;
+    }
+    eventually(WAIT, "the destination to stop naming batch.xa_bytes", || async {
+        sluice.log().contains("raise batch.xa_bytes").then_some(())
+    })
+    .await;
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || consume_until(&kafka, &topic, Duration::from_secs(3), |_| false)
+    })
+    .await
+    .unwrap();
+    assert!(ids_in(&records, "t").is_empty(), "rows of the XA transaction were published");
+}
+
+/// An XA transaction prepared before Sluice's start position and committed after it: its rows
+/// were logged before the start, so they cannot be captured; the destination stops and says so
+/// rather than losing them silently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_xa_commit_of_a_transaction_prepared_before_the_start_stops_loudly() {
+    let stack = stack();
+    let mysql = xa_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "xa_early").await;
+    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    let mut preparer = TestDb { name: db.name.clone(), conn: connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await };
+    let xid = format!("'{}'", db.name);
+    let table = format!("`{}`.t", db.name);
+    for statement in [
+        format!("XA START {xid}"),
+        format!("INSERT INTO {table} VALUES (1, 'prepared early')"),
+        format!("XA END {xid}"),
+        format!("XA PREPARE {xid}"),
+    ] {
+        preparer.exec(&statement).await;
+    }
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.mysql = mysql.mysql();
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    preparer.exec(&format!("XA COMMIT {xid}")).await;
+    eventually(WAIT, "the destination to stop on the XA COMMIT", || async {
+        sluice.log().contains("commits a transaction prepared before the position Sluice started from").then_some(())
+    })
+    .await;
+}

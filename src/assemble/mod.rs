@@ -7,7 +7,12 @@
 //! # Invariants
 //! - A chunk carries a commit [`Position`] only when it ends a transaction, and that position is the
 //!   offset right after the transaction's last event with the GTID set including it: restarting there
-//!   neither loses nor repeats part of a transaction.
+//!   neither loses nor repeats part of a transaction. While an XA transaction is prepared and not yet
+//!   settled, the position stays where it began (with the GTID set before it): a restart reads it
+//!   again, and repeats the transactions after it (at least once), rather than losing it.
+//! - An XA transaction's changes are emitted at its `XA COMMIT`, never at its XA PREPARE (an
+//!   `XA ROLLBACK` may still undo them), with the XA COMMIT event as their origin, so origins
+//!   follow publishing order; its memory is bounded by `xa_bytes`, an error beyond.
 //! - Every transaction produces a final chunk, even when the filter removed all its changes, so the
 //!   committed position follows the binlog.
 //! - A rolled-back InnoDB transaction never reaches the binlog. A `BEGIN … ROLLBACK` group in the
@@ -27,6 +32,7 @@ pub use filter::TableFilter;
 
 use crate::binlog::payload::PayloadEvents;
 use crate::binlog::value::RenderOptions;
+use crate::binlog::xa::Xid;
 use crate::binlog::{DecodeError, EventData, EventDecoder, EventError, EventHeader, EventType, RowsKind};
 use crate::event::{
     BinlogPosition, Change, DdlChange, EventOrigin, Gtid, GtidSet, Position, RowChange, RowKind, RowsChange,
@@ -57,6 +63,19 @@ pub enum AssembleError {
          the transaction ends"
     )]
     StartInsideTransaction { start: BinlogPosition, began: BinlogPosition },
+    #[error(
+        "at {position}: XA transactions hold more than {limit} bytes of changes: Sluice keeps an XA \
+         transaction's changes until its XA COMMIT (XA ROLLBACK may still undo them after XA PREPARE); \
+         raise batch.xa_bytes"
+    )]
+    XaTooLarge { position: BinlogPosition, limit: usize },
+    #[error(
+        "at {position}: XA COMMIT {xid} commits a transaction prepared before the position Sluice started \
+         from, so its changes (logged at its XA PREPARE) were not read: start from a position before that \
+         XA PREPARE (mysqlbinlog or mariadb-binlog shows it), or from {next} to go on without them \
+         (`sluice positions reset`, then source.start)"
+    )]
+    XaPreparedBeforeStart { position: BinlogPosition, xid: Xid, next: BinlogPosition },
 }
 
 impl AssembleError {
@@ -88,6 +107,8 @@ pub struct AssemblerConfig {
     pub emit_ddl: bool,
     /// What to do with DML logged as a statement.
     pub statement_dml: StatementDml,
+    /// The most bytes of changes held for XA transactions (open or prepared) until their XA COMMIT.
+    pub xa_bytes: usize,
 }
 
 /// DML logged as a QUERY event (its session ran with binlog_format=STATEMENT or MIXED).
@@ -110,8 +131,10 @@ struct OpenTransaction {
     /// Opened by BEGIN (or a MariaDB non-standalone GTID): it ends at XID/COMMIT, not at the next
     /// statement.
     explicit: bool,
-    /// Where it began, for error messages.
+    /// Where it began: for error messages, and where to read a prepared XA transaction again.
     began: BinlogPosition,
+    /// An XA transaction (XA START): held whole, not chunked, until it is settled.
+    xa: bool,
     /// Size of the last change, while it can still absorb the next rows event.
     last_rows_bytes: usize,
 }
@@ -131,8 +154,19 @@ pub struct Assembler {
     skip_until: Option<BinlogPosition>,
     skip_before_timestamp: Option<u32>,
     open: Option<OpenTransaction>,
+    /// XA transactions prepared and not yet committed or rolled back, oldest first.
+    prepared: Vec<PreparedXa>,
     /// Fed but not yet decoded.
     pending: Option<Pending>,
+}
+
+/// An XA transaction between its XA PREPARE and its XA COMMIT or XA ROLLBACK.
+struct PreparedXa {
+    xid: Xid,
+    changes: Vec<Change>,
+    size_bytes: usize,
+    /// Where it began and the GTID set there: the committed position while it is pending.
+    resume: (BinlogPosition, GtidSet),
 }
 
 /// What [`Assembler::next_chunk`] still has to decode.
@@ -155,6 +189,7 @@ impl Assembler {
             skip_until: start.skip_until,
             skip_before_timestamp: start.skip_before_timestamp,
             open: None,
+            prepared: Vec::new(),
             pending: None,
         }
     }
@@ -266,15 +301,19 @@ impl Assembler {
             }
             EventData::MariadbGtid(g) => {
                 self.begin(header, Some(Gtid::Mariadb(g.gtid)), !g.is_standalone());
+                if let Some(open) = &mut self.open {
+                    open.xa = g.is_xa_prepare();
+                }
                 Ok(None)
             }
             EventData::Query(query) => self.query(header, query).await,
             EventData::TableMap(_) => Ok(None),
             EventData::Rows(rows) => {
                 self.rows(header, rows).await?;
-                Ok(self.chunk_if_full())
+                self.chunk_if_full(header)
             }
-            EventData::Xid(_) | EventData::XaPrepare { .. } => Ok(self.commit(header)),
+            EventData::Xid(_) | EventData::XaPrepare { one_phase: true, .. } => Ok(self.commit(header)),
+            EventData::XaPrepare { one_phase: false, xid } => Ok(self.prepare(header, xid)),
             EventData::FormatDescription(fde) => {
                 self.registry.set_server_version(&fde.server_version);
                 Ok(None)
@@ -315,6 +354,7 @@ impl Assembler {
             skipped,
             explicit,
             began: BinlogPosition::new(self.file.clone(), header.start_offset()),
+            xa: false,
             last_rows_bytes: 0,
         });
     }
@@ -330,11 +370,21 @@ impl Assembler {
         header: &EventHeader,
         query: crate::binlog::query::Query,
     ) -> Result<Option<TransactionChunk>, AssembleError> {
+        if let Some((commits, xid)) = query.xa_settlement() {
+            let xid = Xid::parse_sql(xid).ok_or_else(|| {
+                let unreadable = DecodeError::Malformed(format!("cannot read the XA transaction id of: {}", query.sql));
+                self.event_error(Some(header), header.event_type, unreadable)
+            })?;
+            return self.settle(header, xid, commits);
+        }
         if query.is_begin() {
             // MySQL: GTID then BEGIN; without GTIDs BEGIN opens the transaction.
             match &mut self.open {
                 Some(open) if open.changes.is_empty() => open.explicit = true,
                 _ => self.begin(header, None, true),
+            }
+            if let Some(open) = &mut self.open {
+                open.xa = query.is_xa_start();
             }
             return Ok(None);
         }
@@ -476,15 +526,66 @@ impl Assembler {
         }
     }
 
-    /// A chunk of the open transaction when it has grown past `chunk_bytes`.
-    fn chunk_if_full(&mut self) -> Option<TransactionChunk> {
-        let open = self.open.as_mut()?;
+    /// A chunk of the open transaction when it has grown past `chunk_bytes`. An XA transaction
+    /// stays whole (XA ROLLBACK may undo it after XA PREPARE), within `xa_bytes` with the prepared.
+    fn chunk_if_full(&mut self, header: &EventHeader) -> Result<Option<TransactionChunk>, AssembleError> {
+        let Some(open) = self.open.as_mut() else { return Ok(None) };
+        if open.xa {
+            let held = open.size_bytes + self.prepared.iter().map(|p| p.size_bytes).sum::<usize>();
+            if held > self.config.xa_bytes {
+                let position = BinlogPosition::new(self.file.clone(), header.start_offset());
+                return Err(AssembleError::XaTooLarge { position, limit: self.config.xa_bytes });
+            }
+            return Ok(None);
+        }
         if open.size_bytes < self.config.chunk_bytes {
-            return None;
+            return Ok(None);
         }
         let changes = std::mem::take(&mut open.changes);
         let size_bytes = std::mem::take(&mut open.size_bytes);
-        Some(TransactionChunk { gtid: open.gtid.clone(), changes, commit: None, size_bytes })
+        Ok(Some(TransactionChunk { gtid: open.gtid.clone(), changes, commit: None, size_bytes }))
+    }
+
+    /// XA PREPARE: the open transaction's changes wait for their XA COMMIT; the position stays at
+    /// its start meanwhile.
+    fn prepare(&mut self, header: &EventHeader, xid: Xid) -> Option<TransactionChunk> {
+        if let Some(open) = self.open.as_mut().filter(|open| !open.skipped) {
+            tracing::debug!(xid = %xid, began = %open.began, "XA transaction prepared; held until XA COMMIT");
+            self.prepared.push(PreparedXa {
+                xid,
+                changes: std::mem::take(&mut open.changes),
+                size_bytes: std::mem::take(&mut open.size_bytes),
+                resume: (open.began.clone(), self.gtid_set.clone()),
+            });
+        }
+        self.commit(header)
+    }
+
+    /// XA COMMIT (the prepared changes are this transaction's) or XA ROLLBACK (they are dropped).
+    fn settle(
+        &mut self,
+        header: &EventHeader,
+        xid: Xid,
+        commits: bool,
+    ) -> Result<Option<TransactionChunk>, AssembleError> {
+        let prepared = self.prepared.iter().position(|p| p.xid == xid).map(|i| self.prepared.remove(i));
+        self.ensure_open(header);
+        let origin = self.origin(header);
+        if let Some(open) = self.open.as_mut().filter(|open| commits && !open.skipped) {
+            let Some(prepared) = prepared else {
+                let position = BinlogPosition::new(self.file.clone(), header.start_offset());
+                let next = BinlogPosition::new(self.file.clone(), u64::from(header.log_pos));
+                return Err(AssembleError::XaPreparedBeforeStart { position, xid, next });
+            };
+            // They happen here: messages carry this event's position, which keeps positions in
+            // publishing order (a new leader skips what its predecessor published by position).
+            open.changes = prepared.changes;
+            for change in &mut open.changes {
+                *change.origin_mut() = origin.clone();
+            }
+            open.size_bytes = prepared.size_bytes;
+        }
+        Ok(self.commit(header))
     }
 
     /// End the open transaction at this event.
@@ -497,9 +598,13 @@ impl Assembler {
         if open.skipped {
             return None;
         }
+        let (binlog, gtid_set) = match self.prepared.first() {
+            Some(pending) => pending.resume.clone(),
+            None => (BinlogPosition::new(self.file.clone(), u64::from(header.log_pos)), self.gtid_set.clone()),
+        };
         let position = Position {
-            binlog: BinlogPosition::new(self.file.clone(), u64::from(header.log_pos)),
-            gtid_set: self.gtid_set.clone(),
+            binlog,
+            gtid_set,
             last_gtid: open.gtid.clone(),
             server_id: header.server_id,
             timestamp_ms: u64::from(header.timestamp) * 1000,

@@ -10,6 +10,8 @@ use crate::event::MariadbGtid;
 /// GTID event flag: the group is one statement without BEGIN/COMMIT (DDL).
 pub const FL_STANDALONE: u8 = 1;
 const FL_GROUP_COMMIT_ID: u8 = 2;
+/// GTID event flag: the group is an XA transaction that ends at XA PREPARE.
+const FL_PREPARED_XA: u8 = 64;
 
 /// The start of a MariaDB event group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,11 @@ impl MariadbGtidEvent {
     /// A DDL (or other non-transactional statement) that is its own transaction.
     pub fn is_standalone(&self) -> bool {
         self.flags & FL_STANDALONE != 0
+    }
+
+    /// The group is an XA transaction (XA START … XA PREPARE): committed only by a later XA COMMIT.
+    pub fn is_xa_prepare(&self) -> bool {
+        self.flags & FL_PREPARED_XA != 0
     }
 }
 

@@ -32,6 +32,7 @@ pub mod rotate;
 pub mod rows;
 pub mod table_map;
 pub mod value;
+pub mod xa;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -159,9 +160,11 @@ pub enum EventData {
     /// A compressed transaction (MySQL TRANSACTION_PAYLOAD): its events are decoded one by one with
     /// [`EventDecoder::decode_embedded`].
     TransactionPayload(payload::TransactionPayload),
-    /// XA PREPARE of an XA transaction: ends the prepared part like an XID would.
+    /// XA PREPARE ends an XA transaction's changes; they are committed only by a later
+    /// `XA COMMIT xid` (or at once when `one_phase`, XA COMMIT … ONE PHASE).
     XaPrepare {
         one_phase: bool,
+        xid: xa::Xid,
     },
     /// An event type ROW-format replication does not need (statement context, load data, view
     /// changes, STOP). Listed by name in [`EventDecoder::decode`]; unknown types never land here.
@@ -321,7 +324,8 @@ impl EventDecoder {
             EventType::HEARTBEAT_V2 => EventData::Heartbeat(rotate::Heartbeat::parse_v2(body)?),
             EventType::XA_PREPARE => {
                 let mut r = ByteReader::new(body);
-                EventData::XaPrepare { one_phase: r.u8()? != 0 }
+                let one_phase = r.u8()? != 0;
+                EventData::XaPrepare { one_phase, xid: xa::Xid::parse_prepared(&mut r)? }
             }
             EventType::MARIADB_START_ENCRYPTION => {
                 return Err(DecodeError::Unsupported(

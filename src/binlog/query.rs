@@ -98,21 +98,41 @@ impl Query {
 
     /// `BEGIN` (or `XA START`) opening a transaction.
     pub fn is_begin(&self) -> bool {
-        let sql = self.sql.trim();
-        sql.eq_ignore_ascii_case("BEGIN") || starts_with_ignore_case(sql, "XA START")
+        self.sql.trim().eq_ignore_ascii_case("BEGIN") || self.is_xa_start()
     }
 
-    /// `COMMIT` of a non-transactional (e.g. MyISAM) transaction, or `XA COMMIT`/`XA END`.
+    /// `XA START xid` opening an XA transaction (MySQL; MariaDB flags its GTID event instead).
+    pub fn is_xa_start(&self) -> bool {
+        starts_with_ignore_case(self.sql.trim(), "XA START")
+    }
+
+    /// `COMMIT` of a non-transactional (e.g. MyISAM) transaction, or `XA COMMIT … ONE PHASE`.
     pub fn is_commit(&self) -> bool {
         let sql = self.sql.trim();
-        sql.eq_ignore_ascii_case("COMMIT") || starts_with_ignore_case(sql, "XA COMMIT")
+        sql.eq_ignore_ascii_case("COMMIT") || (starts_with_ignore_case(sql, "XA COMMIT") && ends_one_phase(sql))
     }
 
     /// `ROLLBACK`: the statements since BEGIN did not happen (non-transactional tables aside).
     pub fn is_rollback(&self) -> bool {
-        let sql = self.sql.trim();
-        sql.eq_ignore_ascii_case("ROLLBACK") || starts_with_ignore_case(sql, "XA ROLLBACK")
+        self.sql.trim().eq_ignore_ascii_case("ROLLBACK")
     }
+
+    /// `XA COMMIT xid` or `XA ROLLBACK xid` settling a transaction prepared earlier: whether it
+    /// commits, and the XID's text.
+    pub fn xa_settlement(&self) -> Option<(bool, &str)> {
+        let sql = self.sql.trim();
+        let commits = starts_with_ignore_case(sql, "XA COMMIT");
+        if (!commits && !starts_with_ignore_case(sql, "XA ROLLBACK")) || ends_one_phase(sql) {
+            return None;
+        }
+        let prefix = if commits { "XA COMMIT" } else { "XA ROLLBACK" };
+        Some((commits, sql[prefix.len()..].trim()))
+    }
+}
+
+fn ends_one_phase(sql: &str) -> bool {
+    let words: Vec<&str> = sql.split_ascii_whitespace().rev().take(2).collect();
+    matches!(words[..], [last, before] if last.eq_ignore_ascii_case("PHASE") && before.eq_ignore_ascii_case("ONE"))
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {

@@ -58,6 +58,7 @@ fn offline_assembler(render: RenderOptions, file_name: &str) -> Assembler {
         chunk_bytes: 64 << 20,
         emit_ddl: true,
         statement_dml: StatementDml::Report,
+        xa_bytes: 64 << 20,
     };
     let start = StartState { file: file_name.to_owned(), ..Default::default() };
     Assembler::new(config, SchemaRegistry::offline(), start)

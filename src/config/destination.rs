@@ -183,6 +183,10 @@ pub struct BatchConfig {
     /// Bytes of decoded changes queued between stages.
     #[serde(default = "default_queue_bytes")]
     pub queue_bytes: usize,
+    /// Bytes of changes held for XA transactions from XA START until their XA COMMIT (they cannot
+    /// be streamed in chunks: XA ROLLBACK may undo them after XA PREPARE).
+    #[serde(default = "default_xa_bytes")]
+    pub xa_bytes: usize,
 }
 
 impl Default for BatchConfig {
@@ -193,6 +197,7 @@ impl Default for BatchConfig {
             max_delay_ms: default_max_delay_ms(),
             chunk_bytes: default_chunk_bytes(),
             queue_bytes: default_queue_bytes(),
+            xa_bytes: default_xa_bytes(),
         }
     }
 }
@@ -255,4 +260,7 @@ const fn default_chunk_bytes() -> usize {
 }
 const fn default_queue_bytes() -> usize {
     8 << 20
+}
+const fn default_xa_bytes() -> usize {
+    64 << 20
 }

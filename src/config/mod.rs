@@ -305,8 +305,10 @@ fn validate_destination(d: &Destination, problems: &mut Vec<String>) {
     if c.batch.max_transactions == 0 || c.batch.max_bytes == 0 || c.batch.max_delay_ms == 0 {
         bad("batch.max_transactions, batch.max_bytes and batch.max_delay_ms must be above 0".into());
     }
-    if c.batch.chunk_bytes < 4096 || c.batch.queue_bytes < c.batch.chunk_bytes {
-        bad("batch.chunk_bytes must be at least 4096 and batch.queue_bytes at least chunk_bytes".into());
+    if c.batch.chunk_bytes < 4096 || c.batch.queue_bytes < c.batch.chunk_bytes || c.batch.xa_bytes < c.batch.chunk_bytes
+    {
+        bad("batch.chunk_bytes must be at least 4096, and batch.queue_bytes and batch.xa_bytes at least chunk_bytes"
+            .into());
     }
     match c.sink.kind {
         SinkKind::Kafka => {

@@ -119,6 +119,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
             chunk_bytes: batch.chunk_bytes,
             emit_ddl: output.ddl,
             statement_dml: StatementDml::Error,
+            xa_bytes: batch.xa_bytes,
         },
         registry,
         start.state,

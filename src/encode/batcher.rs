@@ -158,8 +158,16 @@ impl Batcher {
         let mut batch = self.current.take().unwrap_or_else(|| Batch::new(id, Vec::new(), None));
         let gtid = chunk.gtid.as_ref().map(ToString::to_string).unwrap_or_default();
         let build_time_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        // Messages per topic partition of the changes at one origin: consecutive changes may share
+        // it (an XA transaction's, all at its XA COMMIT), so (position, part) names one message.
+        let mut parts: HashMap<(Arc<str>, u32), u32> = HashMap::new();
+        let mut parts_origin = None;
         for change in &chunk.changes {
             let origin = change.origin();
+            if parts_origin != Some(&origin.position) {
+                parts.clear();
+                parts_origin = Some(&origin.position);
+            }
             let (schema, table, table_id) = match change {
                 Change::Rows(rows) => (rows.table.schema.as_str(), rows.table.table.as_str(), rows.table_id),
                 Change::Ddl(ddl) => (ddl.schema.as_str(), ddl.table.as_str(), 0),
@@ -182,7 +190,15 @@ impl Batcher {
                     .is_some_and(|(p, n)| (&origin.position, part) <= (p, *n))
             };
             match change {
-                Change::Rows(rows) => encode_rows(&self.config, &mut batch, &route, rows, &meta, &headers, &already),
+                Change::Rows(rows) => {
+                    let mut number = |partition: u32| {
+                        let next = parts.entry((Arc::clone(&route.topic), partition)).or_insert(0);
+                        let part = *next;
+                        *next += 1;
+                        (!already(partition, part)).then_some(part)
+                    };
+                    encode_rows(&self.config, &mut batch, &route, rows, &meta, &headers, &mut number);
+                }
                 Change::Ddl(ddl) => {
                     let mut payload = Vec::with_capacity(256 + ddl.sql.len());
                     self.config.encoder.encode_ddl(&mut payload, &meta, ddl);
@@ -230,6 +246,8 @@ impl Batcher {
     }
 }
 
+/// The messages of one rows change, in `batch`; `number` gives each message's part in its
+/// partition, `None` for one a previous leader already published.
 fn encode_rows(
     config: &BatcherConfig,
     batch: &mut Batch,
@@ -237,19 +255,15 @@ fn encode_rows(
     rows: &RowsChange,
     meta: &MessageMeta<'_>,
     headers: &MessageHeaders,
-    already_published: &dyn Fn(u32, u32) -> bool,
+    number: &mut dyn FnMut(u32) -> Option<u32>,
 ) {
     let keyed = config.record_key == RecordKey::PrimaryKey;
-    let mut parts: HashMap<u32, u32> = HashMap::new();
     for planned in plan_rows(rows, &route.partitioner, config.key_update, keyed) {
         for (payload, row_count, first_row) in encode_within_limit(config, meta, rows, planned.kind, &planned.rows) {
-            let next = parts.entry(planned.partition).or_insert(0);
-            let part = *next;
-            *next += 1;
-            if already_published(planned.partition, part) {
+            let Some(part) = number(planned.partition) else {
                 batch.skipped += 1;
                 continue;
-            }
+            };
             let key =
                 if keyed { Some(record_key(&rows.table.primary_key, planned.rows[first_row].data)) } else { None };
             batch.bytes += payload.len();
@@ -384,5 +398,27 @@ mod tests {
         assert!(batch.messages.iter().filter(|m| m.topic.as_ref() == "big").any(|m| m.partition >= 2));
         batcher.push(chunk("a", 50..60, 1));
         assert!(batcher.flush().unwrap().new_topics.is_empty(), "announced once");
+    }
+
+    #[test]
+    fn changes_sharing_an_origin_number_their_messages_on() {
+        // An XA transaction's changes all have its XA COMMIT as origin.
+        let mut xa = chunk("a", 0..2, 1);
+        xa.changes.extend(chunk("a", 2..4, 1).changes);
+        let mut batcher = Batcher::new(config(TopicRules::single("t", 1), 1 << 20), 1, PublishedMarks::new());
+        batcher.push(xa.clone());
+        let parts: Vec<u32> = batcher.flush().unwrap().messages.iter().map(|m| m.headers.part).collect();
+        assert_eq!(parts, [0, 1]);
+        // A new leader whose predecessor published the first skips it alone.
+        let published = PublishedMarks::from([((Arc::from("t"), 0), (BinlogPosition::new("f", 4), 0))]);
+        let mut batcher = Batcher::new(config(TopicRules::single("t", 1), 1 << 20), 1, published);
+        batcher.push(xa);
+        let batch = batcher.flush().unwrap();
+        let first_ids: Vec<String> = batch
+            .messages
+            .iter()
+            .map(|m| serde_json::from_slice::<serde_json::Value>(&m.payload).unwrap()["data"][0]["id"].to_string())
+            .collect();
+        assert_eq!((first_ids, batch.skipped), (vec!["\"2\"".to_owned()], 1));
     }
 }

@@ -293,6 +293,8 @@ pub struct SluiceConfig {
     pub more_destinations: Vec<(String, String)>,
     /// Extra lines in the `[output]` table (e.g. `format = "protobuf"`).
     pub output_extra: String,
+    /// Extra lines in the `[batch]` table (e.g. `xa_bytes = 4096`).
+    pub batch_extra: String,
     /// The sink tables, replacing the default `[sink.kafka]` one.
     pub sink: Option<String>,
 }
@@ -322,6 +324,7 @@ impl SluiceConfig {
             server_extra: String::new(),
             more_destinations: Vec::new(),
             output_extra: String::new(),
+            batch_extra: String::new(),
             sink: None,
         }
     }
@@ -353,7 +356,7 @@ impl SluiceConfig {
             "[source]\naddress = \"{}\"\nuser = \"{REPL_USER}\"\npassword = \"{REPL_PASSWORD}\"\nheartbeat_ms = {}\n{source_extra}\n\
              [filter]\ninclude = [{}]\n\n\
              [output]\ntopic = \"{}\"\npartitions = {}\npartition_hash = [{}]\n{}\n\n\
-             [batch]\nmax_delay_ms = 20\n\n{}\n{}",
+             [batch]\nmax_delay_ms = 20\n{}\n\n{}\n{}",
             self.mysql,
             self.heartbeat_ms,
             quote(&self.include),
@@ -361,6 +364,7 @@ impl SluiceConfig {
             self.partitions,
             quote(&self.partition_hash),
             self.output_extra,
+            self.batch_extra,
             self.sink.clone().unwrap_or_else(|| format!(
                 "[sink.kafka]\nbrokers = \"{}\"\ndelivery = \"{}\"\nmessage_timeout_ms = {}\n",
                 self.kafka, self.delivery, self.message_timeout_ms

@@ -108,6 +108,7 @@ pub async fn decode(path: &Path) -> Result<Pass, DecodeBenchError> {
         chunk_bytes: 64 << 20,
         emit_ddl: true,
         statement_dml: StatementDml::Error,
+        xa_bytes: 64 << 20,
     };
     let mut assembler = Assembler::new(config, SchemaRegistry::offline(), StartState::default());
     let started = Instant::now();
