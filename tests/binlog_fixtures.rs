@@ -125,6 +125,14 @@ fn broken_files_give_clear_errors() {
         assert!(d.stderr.contains("is truncated") && d.stderr.contains("offset"), "{name}: {}", d.stderr);
     }
     expect_error("corrupt-relay-bin.000624", &["QUERY", "truncated"]);
+    // Before its corrupt end, this statement-based 5.0 relay log holds autocommit INSERTs between
+    // transactions: each is its own transaction, reported (they were lost to the next BEGIN).
+    let relay = decode("corrupt-relay-bin.000624");
+    let statement = relay.lines.iter().position(|l| {
+        l["type"] == "QUERY" && l["sql"].as_str().is_some_and(|s| s.contains("'C77D958A1444E7710DB9950B16B2B0C3',"))
+    });
+    let commit = statement.and_then(|i| relay.lines.get(i + 1)).map(|l| &l["event"]);
+    assert_eq!(commit, Some(&Value::from("COMMIT")), "the autocommit INSERT into PERSON_NURSERY, then its commit");
     expect_error("bug40482-bin.000001", &["INCIDENT", "resynchronise"]);
     expect_error("ver_5_1-wl2325_r.001", &["pre-release server"]);
     // Partial JSON with binlog_row_image=MINIMAL: the before image lacks the document.
@@ -299,4 +307,30 @@ fn mutated_fixtures_never_panic() {
         }
     }
     assert!(decoded > 10_000, "only {decoded} mutations were decoded");
+}
+
+/// MySQL 5.1.23 logged the rows of a non-transactional table without BEGIN/COMMIT: each statement
+/// is its own transaction, committed after its last rows event (they were lost to the next BEGIN).
+#[test]
+fn rows_outside_begin_commit_are_each_a_transaction() {
+    let d = decode("ver_5_1_23.001");
+    assert!(d.success, "{}", d.stderr);
+    let changes: Vec<(&str, String)> =
+        rows(&d, "t1").iter().take(5).map(|l| (l["event"].as_str().unwrap(), l["data"].to_string())).collect();
+    let row = |a: &str, b: &str| format!(r#"{{"a":"{a}","b":"{b}"}}"#);
+    assert_eq!(
+        changes,
+        [
+            ("INSERT", row("0", "one")),
+            ("INSERT", row("1", "two")),
+            ("UPDATE", row("1", "one")),
+            ("UPDATE", row("2", "two")),
+            ("DELETE", row("2", "two")),
+        ]
+    );
+    let commits: Vec<&str> =
+        d.lines.iter().filter(|l| l["event"] == "COMMIT").filter_map(|l| l["position"].as_str()).collect();
+    for end in ["ver_5_1_23.001:516", "ver_5_1_23.001:626", "ver_5_1_23.001:708"] {
+        assert!(commits.contains(&end), "a commit at {end}: {commits:?}");
+    }
 }

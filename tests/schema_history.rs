@@ -111,6 +111,11 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE j COALESCE PARTITION 2",
         "ALTER TABLE k REORGANIZE PARTITION p1 INTO (PARTITION p1 VALUES LESS THAN (2030), PARTITION p2 VALUES LESS THAN MAXVALUE)",
         "ALTER TABLE j REMOVE PARTITIONING",
+        // MariaDB 10.7+: a partition becomes a table of the same columns, and a table a partition.
+        "ALTER TABLE k CONVERT PARTITION p2 TO TABLE k_old",
+        "ALTER TABLE k_old ADD COLUMN archived TINYINT",
+        "ALTER TABLE k_old DROP COLUMN archived",
+        "ALTER TABLE k CONVERT TABLE k_old TO PARTITION p2 VALUES LESS THAN MAXVALUE",
         "CREATE INDEX ix_name ON a (name)",
         "CREATE UNIQUE INDEX ux_code ON b (code)",
         "DROP INDEX ix_name ON a",
@@ -651,4 +656,26 @@ fn records_definition(record: &HistoryRecord) -> sluice::schema::history::TableD
         HistoryRecord::Track { definition, .. } => definition.clone(),
         other => panic!("not a Track record: {other:?}"),
     }
+}
+
+/// CREATE TABLE … SELECT is one transaction in the binlog (the CREATE, its rows, the XID): the rows
+/// decode by the new table's column names and commit with the CREATE, never leaving a committed
+/// position between the CREATE and its rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_table_select_commits_with_its_rows() {
+    let stack = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&stack.mysql(), "ctas").await;
+    db.exec("CREATE TABLE src (id INT PRIMARY KEY, v VARCHAR(10))").await;
+    db.exec("INSERT INTO src VALUES (1, 'a'), (2, 'b')").await;
+    db.exec("CREATE TABLE copy ENGINE=InnoDB AS SELECT id, v, CONCAT(v, '!') AS w FROM src").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let lines = decode_binlogs_offline(&stack);
+    let ddl = lines.iter().position(|l| l["event"] == "DDL" && l["table"] == "copy").expect("the CREATE");
+    let gtid = &lines[ddl]["gtid"];
+    let after: Vec<&serde_json::Value> = lines[ddl + 1..].iter().take(3).collect();
+    let events: Vec<&serde_json::Value> = after.iter().map(|l| &l["event"]).collect();
+    assert_eq!(events, ["INSERT", "INSERT", "COMMIT"], "{after:?}");
+    assert!(after.iter().all(|l| l["gtid"] == *gtid), "{after:?}");
+    assert_eq!(after[0]["data"], serde_json::json!({"id": "1", "v": "a", "w": "a!"}));
+    stack.down(&["mariadb"]);
 }

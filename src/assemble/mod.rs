@@ -15,6 +15,11 @@
 //!   follow publishing order; its memory is bounded by `xa_bytes`, an error beyond.
 //! - Every transaction produces a final chunk, even when the filter removed all its changes, so the
 //!   committed position follows the binlog.
+//! - A DDL ends its transaction only outside BEGIN…COMMIT: a CREATE TABLE … SELECT is one group (the
+//!   CREATE, its rows, the XID) and commits whole, so no committed position falls inside it. Outside
+//!   BEGIN…COMMIT a statement is its own transaction, rows (MySQL 5.1's non-transactional tables)
+//!   ending at their statement's last rows event; a transaction the next one cuts short (a server
+//!   that stopped mid-write) is dropped with a warning, never merged or published.
 //! - A rolled-back InnoDB transaction never reaches the binlog. A `BEGIN … ROLLBACK` group in the
 //!   binlog holds changes to non-transactional tables that did happen, so it is emitted like a commit.
 //! - A DML statement logged as a QUERY (a session running binlog_format=STATEMENT) on a captured
@@ -309,7 +314,13 @@ impl Assembler {
             EventData::Query(query) => self.query(header, query).await,
             EventData::TableMap(_) => Ok(None),
             EventData::Rows(rows) => {
+                let ends_statement = rows.is_statement_end();
                 self.rows(header, rows).await?;
+                // Rows outside BEGIN…COMMIT (MySQL 5.1's non-transactional tables): the statement
+                // is the transaction.
+                if ends_statement && self.open.as_ref().is_some_and(|o| !o.explicit) {
+                    return Ok(self.commit(header));
+                }
                 self.chunk_if_full(header)
             }
             EventData::Xid(_) | EventData::XaPrepare { one_phase: true, .. } => Ok(self.commit(header)),
@@ -343,6 +354,15 @@ impl Assembler {
     }
 
     fn begin(&mut self, header: &EventHeader, gtid: Option<Gtid>, explicit: bool) {
+        if let Some(unended) = self.open.as_ref().filter(|open| !open.changes.is_empty() && !open.skipped) {
+            // Only a server that stopped mid-write leaves a transaction without its XID/COMMIT.
+            tracing::warn!(
+                began = %unended.began,
+                next = %BinlogPosition::new(self.file.clone(), header.start_offset()),
+                "a transaction in the binlog has no end before the next one begins: it was not committed, \
+                 and its changes are not published"
+            );
+        }
         let skipped = self.skip_until.is_some() || self.skip_before_timestamp.is_some_and(|t| header.timestamp < t);
         if !skipped {
             self.skip_before_timestamp = None;
@@ -435,23 +455,29 @@ impl Assembler {
                             origin: self.origin(header),
                         });
                         self.add_change(change, query.sql.len() + 256);
-                        return Ok(None);
+                    } else {
+                        return Err(AssembleError::StatementDml {
+                            position: self.origin(header).position,
+                            table,
+                            sql: query.sql.chars().take(500).collect(),
+                        });
                     }
-                    return Err(AssembleError::StatementDml {
-                        position: self.origin(header).position,
-                        table,
-                        sql: query.sql.chars().take(500).collect(),
-                    });
                 }
             }
             Statement::TransactionControl | Statement::Other => {
                 tracing::debug!(position = %self.origin(header).position, sql = %query.sql, "statement not captured");
             }
         }
-        // DDL commits implicitly, and a statement outside BEGIN…COMMIT is its own transaction;
-        // statements inside one (SAVEPOINT, …) leave it open.
-        let explicit = self.open.as_ref().is_some_and(|o| o.explicit);
-        if !explicit || matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
+        // A statement outside BEGIN…COMMIT is its own transaction. Inside one it leaves it open:
+        // SAVEPOINT, … and the CREATE TABLE of a CREATE TABLE … SELECT, whose rows and XID follow
+        // (BEGIN first on MySQL 5.x, a non-standalone GTID on MariaDB, `… START TRANSACTION` at
+        // its end on MySQL 8.0.21+). Committing at it would commit a position inside the group.
+        if let Some(open) = &mut self.open
+            && query.ends_with_start_transaction()
+        {
+            open.explicit = true;
+        }
+        if !self.open.as_ref().is_some_and(|o| o.explicit) {
             return Ok(self.commit(header));
         }
         Ok(None)

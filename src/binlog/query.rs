@@ -101,6 +101,13 @@ impl Query {
         self.sql.trim().eq_ignore_ascii_case("BEGIN") || self.is_xa_start()
     }
 
+    /// MySQL 8.0.21+ logs the CREATE TABLE of a CREATE TABLE … SELECT as `CREATE TABLE …
+    /// START TRANSACTION`: its rows and XID follow in the same transaction.
+    pub fn ends_with_start_transaction(&self) -> bool {
+        let words: Vec<&str> = self.sql.split_ascii_whitespace().rev().take(2).collect();
+        matches!(words[..], [last, before] if last.eq_ignore_ascii_case("TRANSACTION") && before.eq_ignore_ascii_case("START"))
+    }
+
     /// `XA START xid` opening an XA transaction (MySQL; MariaDB flags its GTID event instead).
     pub fn is_xa_start(&self) -> bool {
         starts_with_ignore_case(self.sql.trim(), "XA START")
@@ -237,6 +244,18 @@ mod tests {
         assert!(q.is_begin() && !q.is_commit());
         assert!(Query::parse(&query_body("", "COMMIT", &[]), 13).unwrap().is_commit());
         assert!(Query::parse(&query_body("", "ROLLBACK", &[]), 13).unwrap().is_rollback());
+        let query = |sql: &str| Query::parse(&query_body("", sql, &[]), 13).unwrap();
+        // XA: START opens, COMMIT/ROLLBACK of a prepared one settle it, ONE PHASE commits at once.
+        assert!(query("XA START X'61',X'',1").is_xa_start());
+        assert_eq!(query("XA COMMIT X'61',X'',1").xa_settlement(), Some((true, "X'61',X'',1")));
+        assert_eq!(query("xa rollback  X'62',X'',1 ").xa_settlement(), Some((false, "X'62',X'',1")));
+        let one_phase = query("XA COMMIT X'63',X'',1 ONE PHASE");
+        assert!(one_phase.xa_settlement().is_none() && one_phase.is_commit());
+        assert!(query("XA END X'61',X'',1").xa_settlement().is_none());
+        assert!(!query("XA ROLLBACK X'61',X'',1").is_rollback(), "settles a prepared one, not the open one");
+        // MySQL 8.0.21+'s CREATE TABLE … SELECT keeps the transaction open for its rows.
+        assert!(query("CREATE TABLE `t` (\n  `id` int\n) START TRANSACTION").ends_with_start_transaction());
+        assert!(!query("CREATE TABLE t (id int)").ends_with_start_transaction());
     }
 
     #[test]

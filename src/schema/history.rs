@@ -335,6 +335,9 @@ impl SchemaHistory {
         let fail = |e: String| (table.clone(), e);
         p.skip_lock_wait();
         let rest = &p.tokens[p.at..];
+        // Tables MariaDB's CONVERT PARTITION creates (with the columns the table has) or CONVERT
+        // TABLE … TO PARTITION absorbs.
+        let (mut created, mut absorbed) = (Vec::new(), Vec::new());
         for spec in split_top_level(rest) {
             let table_charset =
                 def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
@@ -432,6 +435,13 @@ impl SchemaHistory {
                         name = s.name();
                     }
                 }
+                "CONVERT" if s.eat_word("PARTITION") => {
+                    s.ident();
+                    s.expect_word("TO").map_err(fail)?;
+                    s.expect_word("TABLE").map_err(fail)?;
+                    created.push(s.name());
+                }
+                "CONVERT" if s.eat_word("TABLE") => absorbed.push(s.name()),
                 "CONVERT" => {
                     s.expect_word("TO").map_err(fail)?;
                     let charset = table_charset_option(&spec[s.at..])
@@ -447,6 +457,12 @@ impl SchemaHistory {
                 // SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the columns stay as they are.
                 _ => {}
             }
+        }
+        for table in absorbed {
+            self.tables.remove(&table);
+        }
+        for table in created {
+            self.tables.insert(table, def.clone());
         }
         self.tables.remove(&old_name);
         self.tables.insert(name, def);
