@@ -157,6 +157,12 @@ async fn kill_9_mid_stream_loses_no_row_and_the_cursor_never_passes_an_unacknowl
     assert!(lost.is_empty(), "rows lost across kill -9: {lost:?}… ({} of {ROWS} seen)", seen.len());
 }
 
+/// An XID `'name'` as the binlog shows it: `X'<hex>',X'',1`.
+fn hex_xid(quoted: &str) -> String {
+    let hex: String = quoted.trim_matches('\'').bytes().map(|b| format!("{b:02X}")).collect();
+    format!("X'{hex}',X'',1")
+}
+
 /// A MariaDB of its own for a test of XA transactions: a Sluice starting on a shared server while
 /// one is prepared would stop at its XA COMMIT (its rows were logged before that Sluice's start).
 fn xa_mariadb() -> PrivateStack {
@@ -222,6 +228,18 @@ async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cursor = sluice.cursor().await.unwrap();
     assert_eq!((cursor.position.binlog.file, cursor.position.binlog.offset), before_pending, "cursor {held:?}");
+
+    // Offline, the files so far: the same rows, and a warning for the one still prepared.
+    let out = Command::new(sluice_bin()).args(["binlog", "decode"]).args(mysql.binlog_files()).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let offline: Vec<String> = stdout
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|line| line["table"] == "t" && line["event"] == "INSERT")
+        .map(|line| line["data"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(offline, ["1", "3", "5"], "{stderr}");
+    assert!(stderr.contains("prepared and not committed") && stderr.contains(&hex_xid(&xid("pending"))), "{stderr}");
 
     sluice.kill9();
     sluice.restart();

@@ -211,6 +211,12 @@ impl Assembler {
         name.clone_into(&mut self.file);
     }
 
+    /// XA transactions prepared and not yet committed or rolled back: their XIDs and where they
+    /// began. Their changes are held, not emitted.
+    pub fn prepared_xa(&self) -> impl Iterator<Item = (&Xid, &BinlogPosition)> {
+        self.prepared.iter().map(|p| (&p.xid, &p.resume.0))
+    }
+
     /// Changes to the schema history since the last call (see [`crate::schema::journal`]): they
     /// must be stored before any chunk decoded after them is committed.
     pub fn take_history_records(&mut self) -> Vec<HistoryRecord> {

@@ -36,6 +36,9 @@ pub async fn decode_files(
         assembler.begin_file(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
         lines += decode_events(&mut assembler, BinlogFile::open(path)?, out).await?;
     }
+    for (xid, began) in assembler.prepared_xa() {
+        tracing::warn!(%xid, %began, "an XA transaction is prepared and not committed in these files: its rows are not shown");
+    }
     Ok(lines)
 }
 
