@@ -116,6 +116,12 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE k_old ADD COLUMN archived TINYINT",
         "ALTER TABLE k_old DROP COLUMN archived",
         "ALTER TABLE k CONVERT TABLE k_old TO PARTITION p2 VALUES LESS THAN MAXVALUE",
+        // MariaDB sequences are tables of a fixed shape.
+        "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
+        "CREATE SEQUENCE IF NOT EXISTS seq1",
+        "ALTER SEQUENCE seq1 RESTART WITH 7",
+        "CREATE OR REPLACE SEQUENCE seq2 CACHE 10",
+        "DROP SEQUENCE seq2",
         "CREATE INDEX ix_name ON a (name)",
         "CREATE UNIQUE INDEX ux_code ON b (code)",
         "DROP INDEX ix_name ON a",

@@ -52,7 +52,7 @@ pub fn classify(sql: &str, default_schema: &str) -> Statement {
         "CREATE" => {
             p.skip_words(&["OR", "REPLACE", "TEMPORARY", "ONLINE", "OFFLINE"]);
             match p.word().as_str() {
-                "TABLE" => {
+                "TABLE" | "SEQUENCE" => {
                     p.skip_if_not_exists();
                     table_ddl(DdlKind::Create, p.names(1))
                 }
@@ -102,7 +102,7 @@ pub fn classify(sql: &str, default_schema: &str) -> Statement {
         "DROP" => {
             p.skip_words(&["TEMPORARY", "ONLINE", "OFFLINE"]);
             match p.word().as_str() {
-                "TABLE" | "TABLES" => {
+                "TABLE" | "TABLES" | "SEQUENCE" => {
                     p.skip_if_exists();
                     table_ddl(DdlKind::Erase, p.names(usize::MAX))
                 }
@@ -201,6 +201,9 @@ mod tests {
             (DdlKind::Erase, vec![q("db", "a"), q("b", "c")])
         );
         assert_eq!(tables("TRUNCATE TABLE t"), (DdlKind::Truncate, vec![q("db", "t")]));
+        // MariaDB sequences are tables (their rows are the sequence's state).
+        assert_eq!(tables("CREATE SEQUENCE IF NOT EXISTS s.q START WITH 10"), (DdlKind::Create, vec![q("s", "q")]));
+        assert_eq!(tables("DROP SEQUENCE IF EXISTS q, r"), (DdlKind::Erase, vec![q("db", "q"), q("db", "r")]));
         assert_eq!(tables("truncate t2"), (DdlKind::Truncate, vec![q("db", "t2")]));
         assert_eq!(
             tables("RENAME TABLE a TO b, s.c TO s.d"),

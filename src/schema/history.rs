@@ -182,6 +182,14 @@ impl SchemaHistory {
                         }
                         Ok(())
                     }
+                    "SEQUENCE" => {
+                        let if_not_exists = p.skip_if_not_exists();
+                        let name = p.name();
+                        if !(if_not_exists && self.tables.contains_key(&name)) {
+                            self.tables.insert(name, sequence_table());
+                        }
+                        Ok(())
+                    }
                     "DATABASE" | "SCHEMA" => {
                         let if_not_exists = p.skip_if_not_exists();
                         let schema = p.ident();
@@ -219,7 +227,7 @@ impl SchemaHistory {
                 }
                 p.skip_words(&["ONLINE", "OFFLINE"]);
                 match p.word().as_str() {
-                    "TABLE" | "TABLES" => {
+                    "TABLE" | "TABLES" | "SEQUENCE" => {
                         p.skip_if_exists();
                         loop {
                             let name = p.name();
@@ -468,6 +476,30 @@ impl SchemaHistory {
         self.tables.insert(name, def);
         Ok(())
     }
+}
+
+/// A MariaDB sequence (CREATE SEQUENCE): a table of these columns, as information_schema lists them,
+/// whose row NEXTVAL writes when it takes a new cache of values.
+fn sequence_table() -> TableDef {
+    let columns = [
+        ("next_not_cached_value", "bigint(21)", "bigint"),
+        ("minimum_value", "bigint(21)", "bigint"),
+        ("maximum_value", "bigint(21)", "bigint"),
+        ("start_value", "bigint(21)", "bigint"),
+        ("increment", "bigint(21)", "bigint"),
+        ("cache_size", "bigint(21) unsigned", "bigint"),
+        ("cycle_option", "tinyint(1) unsigned", "tinyint"),
+        ("cycle_count", "bigint(21)", "bigint"),
+    ];
+    let columns = columns
+        .map(|(name, column_type, data_type)| ColumnDef {
+            name: name.into(),
+            column_type: column_type.into(),
+            data_type: data_type.into(),
+            charset: None,
+        })
+        .into();
+    TableDef { columns, ..TableDef::default() }
 }
 
 /// Where ALTER puts a column.
