@@ -116,6 +116,14 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE k_old ADD COLUMN archived TINYINT",
         "ALTER TABLE k_old DROP COLUMN archived",
         "ALTER TABLE k CONVERT TABLE k_old TO PARTITION p2 VALUES LESS THAN MAXVALUE",
+        // Type synonyms, and attributes that change the type or the character set.
+        "CREATE TABLE syn (id INT PRIMARY KEY, c BOOL, d BOOLEAN, e INT1, f INT8, g DOUBLE PRECISION, h REAL, \
+         i NUMERIC(5,2), j FIXED(4,1), k NCHAR(3), l NATIONAL VARCHAR(4), m LONG VARCHAR, n MIDDLEINT, o FLOAT4, \
+         p FLOAT8, q CHARACTER VARYING(5), r LONG, s2 INT2, t INT3, u INT4, v DEC(6,3), w NVARCHAR(2), x CHAR BYTE, \
+         y SERIAL, z LONG VARBINARY, aa VARCHAR(3) BINARY, ab VARCHAR(3) CHARACTER SET binary, ac TEXT BYTE, \
+         ad INTEGER UNSIGNED ZEROFILL, ae NATIONAL CHAR(2), af CHAR(2) UNICODE, ag CHAR(2) ASCII)",
+        "ALTER TABLE syn ADD COLUMN ah NATIONAL CHARACTER VARYING(3) AFTER id, MODIFY r LONG VARBINARY, \
+         CHANGE aa ai CHAR(4) BYTE",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",

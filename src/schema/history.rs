@@ -674,12 +674,12 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     let mut type_name = p.word().to_ascii_lowercase();
     // NATIONAL CHAR/VARCHAR, NCHAR and NVARCHAR are utf8mb3.
     let mut national = matches!(type_name.as_str(), "nchar" | "nvarchar");
+    if type_name == "national" {
+        national = true;
+        type_name = p.word().to_ascii_lowercase();
+    }
     match type_name.as_str() {
         "double" if p.eat_word("PRECISION") => {}
-        "national" => {
-            national = true;
-            type_name = p.word().to_ascii_lowercase();
-        }
         "character" | "char" if p.eat_word("VARYING") => type_name = "varchar".into(),
         "long" => {
             type_name = if p.eat_word("VARBINARY") {
@@ -701,6 +701,7 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     };
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset, mut compressed) = (data_type == "serial", false, None, false);
+    let mut byte = false;
     let mut rest = Parser::new(p.rest(), "");
     while rest.at < rest.tokens.len() {
         let t = &rest.tokens[rest.at];
@@ -717,6 +718,10 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
             }
             "CHARACTER" if rest.eat_word("SET") => charset = Some(rest.word().to_ascii_lowercase()),
             "CHARSET" => charset = Some(rest.word().to_ascii_lowercase()),
+            // MariaDB's shorthands: CHAR BYTE is BINARY, ASCII is latin1, UNICODE is ucs2.
+            "BYTE" => byte = true,
+            "ASCII" => charset = Some("latin1".into()),
+            "UNICODE" => charset = Some("ucs2".into()),
             "COLLATE" if charset.is_none() => {
                 charset = Some(charset_of_collation(&rest.word()));
             }
@@ -727,6 +732,17 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
             _ => {}
         }
     }
+    // A character type of the binary character set is its binary counterpart.
+    let data_type = match data_type {
+        _ if !byte && charset.as_deref() != Some("binary") => data_type,
+        "char" => "binary",
+        "varchar" => "varbinary",
+        "tinytext" => "tinyblob",
+        "text" => "blob",
+        "mediumtext" => "mediumblob",
+        "longtext" => "longblob",
+        _ => data_type,
+    };
     let (data_type, args) = declared_arguments(data_type, &type_name, args);
     let mut column_type = data_type.to_owned();
     if let Some(args) = &args {
