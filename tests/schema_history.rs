@@ -124,6 +124,16 @@ fn corpus() -> Vec<String> {
          ad INTEGER UNSIGNED ZEROFILL, ae NATIONAL CHAR(2), af CHAR(2) UNICODE, ag CHAR(2) ASCII)",
         "ALTER TABLE syn ADD COLUMN ah NATIONAL CHARACTER VARYING(3) AFTER id, MODIFY r LONG VARBINARY, \
          CHANGE aa ai CHAR(4) BYTE",
+        // CONVERT TO keeps a text column's length in characters: its type grows, never shrinks.
+        "CREATE TABLE cv (id INT PRIMARY KEY, t TEXT, tt TINYTEXT, mt MEDIUMTEXT, lt LONGTEXT, v VARCHAR(100), \
+         e ENUM('a','b'), c CHAR(10), tc TEXT COMPRESSED) CHARSET latin1",
+        "ALTER TABLE cv CONVERT TO CHARACTER SET utf8mb4",
+        "ALTER TABLE cv CONVERT TO CHARACTER SET latin1",
+        "ALTER TABLE cv MODIFY t TINYTEXT, DROP e, CONVERT TO CHARACTER SET ucs2",
+        // Columns the same statement defines take the new set as they are, even a declared one.
+        "CREATE TABLE cw (id INT PRIMARY KEY, t TEXT, u TEXT) CHARSET latin1",
+        "ALTER TABLE cw ADD COLUMN n TEXT, MODIFY u TEXT, CONVERT TO CHARACTER SET utf8mb4",
+        "ALTER TABLE cw CONVERT TO CHARACTER SET latin1, ADD COLUMN m TINYTEXT CHARACTER SET utf8mb4",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",

@@ -346,6 +346,9 @@ impl SchemaHistory {
         // Tables MariaDB's CONVERT PARTITION creates (with the columns the table has) or CONVERT
         // TABLE … TO PARTITION absorbs.
         let (mut created, mut absorbed) = (Vec::new(), Vec::new());
+        // CONVERT TO CHARACTER SET applies after every other change; columns this statement
+        // (re)defines only take the character set.
+        let (mut convert_to, mut defined) = (None, Vec::new());
         for spec in split_top_level(rest) {
             let table_charset =
                 def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
@@ -371,6 +374,7 @@ impl SchemaHistory {
                         key_period_end(&mut added, body);
                         def.primary_key = added.primary_key;
                         for column in added.columns {
+                            defined.push(column.name.clone());
                             match position_of(&def, &column.name) {
                                 Some(_) if if_not_exists => {}
                                 Some(_) => return Err(fail(format!("ADD COLUMN {}: the column exists", column.name))),
@@ -408,6 +412,7 @@ impl SchemaHistory {
                     let if_exists = s.skip_if_exists();
                     let (body, position) = split_position(&spec[s.at..]);
                     let column = column_def(body, &table_charset).map_err(fail)?;
+                    defined.push(column.name.clone());
                     replace_column(&mut def, &column.name.clone(), column, position, if_exists).map_err(fail)?;
                 }
                 "CHANGE" => {
@@ -417,6 +422,7 @@ impl SchemaHistory {
                     let (body, position) = split_position(&spec[s.at..]);
                     let column = column_def(body, &table_charset).map_err(fail)?;
                     let new_name = column.name.clone();
+                    defined.push(new_name.clone());
                     replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
                     for key in &mut def.primary_key {
                         if key.eq_ignore_ascii_case(&old) {
@@ -455,15 +461,23 @@ impl SchemaHistory {
                     let charset = table_charset_option(&spec[s.at..])
                         .ok_or_else(|| fail("CONVERT TO without a character set".into()))?;
                     def.charset = Some(charset.clone());
-                    for column in &mut def.columns {
-                        if column.charset.is_some() {
-                            column.charset = Some(charset.clone());
-                        }
-                    }
+                    convert_to = Some(charset);
                 }
                 // Indexes, constraints, table options, partitioning, ALGORITHM/LOCK, ALTER COLUMN
                 // SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the columns stay as they are.
                 _ => {}
+            }
+        }
+        if let Some(charset) = convert_to {
+            for column in &mut def.columns {
+                let Some(old) = &column.charset else { continue };
+                let redefined = defined.iter().any(|name| name.eq_ignore_ascii_case(&column.name));
+                if let Some(wider) = text_type_after_conversion(&column.data_type, old, &charset).filter(|_| !redefined)
+                {
+                    column.column_type = column.column_type.replacen(&column.data_type, wider, 1);
+                    wider.clone_into(&mut column.data_type);
+                }
+                column.charset = Some(charset.clone());
             }
         }
         for table in absorbed {
@@ -844,6 +858,32 @@ fn canonical_type(name: &str) -> Option<&'static str> {
 
 fn is_numeric(data_type: &str) -> bool {
     matches!(data_type, "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "float" | "double" | "decimal")
+}
+
+/// The type of a text column after CONVERT TO CHARACTER SET `to`: the server keeps its length in
+/// characters, so it grows to the smallest text type holding as many characters of `to` (a latin1
+/// TEXT becomes a utf8mb4 MEDIUMTEXT); it never shrinks. `None` for other types.
+fn text_type_after_conversion(data_type: &str, from: &str, to: &str) -> Option<&'static str> {
+    const TEXT_TYPES: [(&str, u64); 4] =
+        [("tinytext", 255), ("text", 65_535), ("mediumtext", 16_777_215), ("longtext", 4_294_967_295)];
+    let at = TEXT_TYPES.iter().position(|(name, _)| *name == data_type)?;
+    let needed = TEXT_TYPES[at].1 / max_char_bytes(from) * max_char_bytes(to);
+    let (_, largest) = TEXT_TYPES[3];
+    TEXT_TYPES[at..].iter().find(|(_, capacity)| *capacity >= needed.min(largest)).map(|(name, _)| *name)
+}
+
+/// Bytes of a character set's longest character (information_schema.CHARACTER_SETS.MAXLEN).
+fn max_char_bytes(charset: &str) -> u64 {
+    use crate::binlog::Charset;
+    match charset {
+        "utf8mb4" => 4,
+        "utf8mb3" | "utf8" => 3,
+        name => match Charset::from_name(name) {
+            Charset::Unicode(encoding) => u64::from(encoding.max_char_bytes()),
+            Charset::Legacy(legacy) => u64::from(legacy.layout.max_char_bytes()),
+            _ => 1,
+        },
+    }
 }
 
 fn is_character(data_type: &str) -> bool {
