@@ -134,6 +134,15 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE cw (id INT PRIMARY KEY, t TEXT, u TEXT) CHARSET latin1",
         "ALTER TABLE cw ADD COLUMN n TEXT, MODIFY u TEXT, CONVERT TO CHARACTER SET utf8mb4",
         "ALTER TABLE cw CONVERT TO CHARACTER SET latin1, ADD COLUMN m TINYTEXT CHARACTER SET utf8mb4",
+        // Several column changes in one statement, applied in order; renames swap; names keep
+        // the case of their last definition.
+        "CREATE TABLE z1 (id INT PRIMARY KEY, a INT, b VARCHAR(5), c DATE)",
+        "ALTER TABLE z1 RENAME COLUMN a TO b, RENAME COLUMN b TO a",
+        "ALTER TABLE z1 ADD x INT FIRST, ADD y INT FIRST",
+        "ALTER TABLE z1 DROP COLUMN a, ADD COLUMN a BIGINT AFTER id",
+        "ALTER TABLE z1 MODIFY ID BIGINT, CHANGE C cc DATETIME",
+        "ALTER TABLE z1 MODIFY x INT AFTER cc, MODIFY cc DATE FIRST",
+        "ALTER TABLE z1 CHANGE a a2 INT, ADD COLUMN n INT AFTER a2",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",

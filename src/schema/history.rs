@@ -349,6 +349,10 @@ impl SchemaHistory {
         // CONVERT TO CHARACTER SET applies after every other change; columns this statement
         // (re)defines only take the character set.
         let (mut convert_to, mut defined) = (None, Vec::new());
+        // CHANGE, MODIFY, RENAME COLUMN and DROP name the columns as they were before the
+        // statement (two renames can swap), AFTER as they are becoming: until the end, the columns
+        // it has not redefined carry a mark.
+        mark_untouched(&mut def, true);
         for spec in split_top_level(rest) {
             let table_charset =
                 def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
@@ -375,7 +379,7 @@ impl SchemaHistory {
                         def.primary_key = added.primary_key;
                         for column in added.columns {
                             defined.push(column.name.clone());
-                            match position_of(&def, &column.name) {
+                            match current_position(&def, &column.name) {
                                 Some(_) if if_not_exists => {}
                                 Some(_) => return Err(fail(format!("ADD COLUMN {}: the column exists", column.name))),
                                 None => insert_at(&mut def, column, position.clone()).map_err(fail)?,
@@ -398,10 +402,10 @@ impl SchemaHistory {
                     s.eat_word("COLUMN");
                     let if_exists = s.skip_if_exists();
                     let column = s.ident();
-                    match position_of(&def, &column) {
+                    match original_position(&def, &column) {
                         Some(i) => {
-                            def.columns.remove(i);
-                            def.primary_key.retain(|k| !k.eq_ignore_ascii_case(&column));
+                            let dropped = def.columns.remove(i);
+                            def.primary_key.retain(|k| *k != dropped.name);
                         }
                         None if if_exists => {}
                         None => return Err(fail(format!("DROP COLUMN {column}: no such column"))),
@@ -421,28 +425,18 @@ impl SchemaHistory {
                     let old = s.ident();
                     let (body, position) = split_position(&spec[s.at..]);
                     let column = column_def(body, &table_charset).map_err(fail)?;
-                    let new_name = column.name.clone();
-                    defined.push(new_name.clone());
+                    defined.push(column.name.clone());
                     replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
-                    for key in &mut def.primary_key {
-                        if key.eq_ignore_ascii_case(&old) {
-                            key.clone_from(&new_name);
-                        }
-                    }
                 }
                 "RENAME" => {
                     if s.eat_word("COLUMN") {
                         let old = s.ident();
                         s.expect_word("TO").map_err(fail)?;
                         let new = s.ident();
-                        let i = position_of(&def, &old)
+                        let i = original_position(&def, &old)
                             .ok_or_else(|| fail(format!("RENAME COLUMN {old}: no such column")))?;
-                        def.columns[i].name.clone_from(&new);
-                        for key in &mut def.primary_key {
-                            if key.eq_ignore_ascii_case(&old) {
-                                key.clone_from(&new);
-                            }
-                        }
+                        rename_key(&mut def.primary_key, &def.columns[i].name, &new);
+                        def.columns[i].name = new;
                     } else if matches!(s.peek_word().as_str(), "INDEX" | "KEY") {
                     } else {
                         s.skip_words(&["TO", "AS"]);
@@ -468,6 +462,7 @@ impl SchemaHistory {
                 _ => {}
             }
         }
+        mark_untouched(&mut def, false);
         if let Some(charset) = convert_to {
             for column in &mut def.columns {
                 let Some(old) = &column.charset else { continue };
@@ -536,15 +531,38 @@ fn split_position(tokens: &[Token]) -> (&[Token], Position) {
     (tokens, Position::Keep)
 }
 
-fn position_of(def: &TableDef, name: &str) -> Option<usize> {
-    def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name))
+/// Marks the columns an ALTER has not redefined (see [`original_position`]).
+const UNTOUCHED: char = '\u{1}';
+
+/// Mark (`true`) every column and key name, or take the marks off.
+fn mark_untouched(def: &mut TableDef, mark: bool) {
+    for name in def.columns.iter_mut().map(|c| &mut c.name).chain(&mut def.primary_key) {
+        *name = if mark { format!("{UNTOUCHED}{name}") } else { name.trim_start_matches(UNTOUCHED).to_owned() };
+    }
+}
+
+/// The column an ALTER names as it was before the statement (not yet redefined by it).
+fn original_position(def: &TableDef, name: &str) -> Option<usize> {
+    def.columns.iter().position(|c| c.name.strip_prefix(UNTOUCHED).is_some_and(|n| n.eq_ignore_ascii_case(name)))
+}
+
+/// The column an ALTER names as the table is becoming: one it defined, else one it left alone.
+fn current_position(def: &TableDef, name: &str) -> Option<usize> {
+    def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name)).or_else(|| original_position(def, name))
+}
+
+/// The primary key follows a column's new name.
+fn rename_key(primary_key: &mut [String], old: &str, new: &str) {
+    for key in primary_key.iter_mut().filter(|key| *key == old) {
+        new.clone_into(key);
+    }
 }
 
 fn insert_at(def: &mut TableDef, column: ColumnDef, position: Position) -> Result<(), String> {
     let at = match position {
         Position::Keep => def.columns.len(),
         Position::First => 0,
-        Position::After(after) => position_of(def, &after).ok_or(format!("AFTER {after}: no such column"))? + 1,
+        Position::After(after) => current_position(def, &after).ok_or(format!("AFTER {after}: no such column"))? + 1,
     };
     def.columns.insert(at, column);
     Ok(())
@@ -557,9 +575,10 @@ fn replace_column(
     position: Position,
     if_exists: bool,
 ) -> Result<(), String> {
-    let Some(i) = position_of(def, old) else {
+    let Some(i) = original_position(def, old) else {
         return if if_exists { Ok(()) } else { Err(format!("column {old}: no such column")) };
     };
+    rename_key(&mut def.primary_key, &def.columns[i].name, &column.name);
     if position == Position::Keep {
         def.columns[i] = column;
         return Ok(());
