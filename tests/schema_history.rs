@@ -143,6 +143,15 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE z1 MODIFY ID BIGINT, CHANGE C cc DATETIME",
         "ALTER TABLE z1 MODIFY x INT AFTER cc, MODIFY cc DATE FIRST",
         "ALTER TABLE z1 CHANGE a a2 INT, ADD COLUMN n INT AFTER a2",
+        // Keys with prefixes, order and names; keyword column names; expressions and comments.
+        "CREATE TABLE z2 (id INT NOT NULL, v VARCHAR(40) NOT NULL, w INT, KEY (id), PRIMARY KEY (v(10), id DESC)) \
+         ENGINE=InnoDB ROW_FORMAT=DYNAMIC",
+        "ALTER TABLE z2 DROP PRIMARY KEY, ADD CONSTRAINT pk PRIMARY KEY (w, id), MODIFY w INT NOT NULL",
+        "CREATE TABLE z3 (`index` INT, `primary` INT, `key` VARCHAR(3), `desc` TEXT, `column` INT, PRIMARY KEY (`primary`))",
+        "ALTER TABLE z3 CHANGE `key` `unique` VARCHAR(3) FIRST, ADD `constraint` INT AFTER `index`, DROP `desc`",
+        "CREATE TABLE z4 (id INT PRIMARY KEY, j JSON, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP \
+         ON UPDATE CURRENT_TIMESTAMP, d INT DEFAULT (1 + 2), CHECK (d > 0))",
+        "ALTER TABLE z4 ALTER COLUMN d SET DEFAULT (4 * 2), MODIFY j JSON NOT NULL DEFAULT '[]' COMMENT 'a, (b)'",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",
