@@ -163,10 +163,16 @@ fn hex_xid(quoted: &str) -> String {
     format!("X'{hex}',X'',1")
 }
 
-/// A MariaDB of its own for a test of XA transactions: a Sluice starting on a shared server while
-/// one is prepared would stop at its XA COMMIT (its rows were logged before that Sluice's start).
-fn xa_mariadb() -> PrivateStack {
-    PrivateStack::mariadb_with("")
+/// For a test of XA transactions: a MariaDB of its own (a Sluice starting on a shared server while
+/// one is prepared would stop at its XA COMMIT, its rows logged before that start), a database
+/// with table `t`, and a destination capturing it from that server.
+async fn xa_setup(prefix: &str) -> (PrivateStack, TestDb, SluiceConfig) {
+    let mysql = PrivateStack::mariadb_with("");
+    let mut db = TestDb::create(&mysql.mysql(), prefix).await;
+    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    let mut config = SluiceConfig::new(&stack(), &db.name);
+    config.mysql = mysql.mysql();
+    (mysql, db, config)
 }
 
 /// XA transactions: a prepared transaction's rows arrive at its XA COMMIT, never when XA ROLLBACK
@@ -175,13 +181,9 @@ fn xa_mariadb() -> PrivateStack {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
     let stack = stack();
-    let mysql = xa_mariadb();
-    let mut db = TestDb::create(&mysql.mysql(), "xa").await;
-    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    let (mysql, mut db, mut config) = xa_setup("xa").await;
     // Transactional: the restart skips what was published after the cursor, by position, in one
     // partition: the prepared rows, published later than row 5, must not be taken as published.
-    let mut config = SluiceConfig::new(&stack, &db.name);
-    config.mysql = mysql.mysql();
     config.delivery = "transactional";
     config.partitions = 1;
     let mut sluice = Sluice::start(&config);
@@ -259,11 +261,7 @@ async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_xa_transaction_beyond_xa_bytes_stops_with_the_setting_to_raise() {
     let stack = stack();
-    let mysql = xa_mariadb();
-    let mut db = TestDb::create(&mysql.mysql(), "xa_big").await;
-    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
-    let mut config = SluiceConfig::new(&stack, &db.name);
-    config.mysql = mysql.mysql();
+    let (_mysql, mut db, mut config) = xa_setup("xa_big").await;
     config.batch_extra = "chunk_bytes = 4096\nxa_bytes = 4096\n".into();
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
@@ -291,10 +289,7 @@ async fn an_xa_transaction_beyond_xa_bytes_stops_with_the_setting_to_raise() {
 /// rather than losing them silently.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_xa_commit_of_a_transaction_prepared_before_the_start_stops_loudly() {
-    let stack = stack();
-    let mysql = xa_mariadb();
-    let mut db = TestDb::create(&mysql.mysql(), "xa_early").await;
-    db.exec("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(40))").await;
+    let (mysql, mut db, config) = xa_setup("xa_early").await;
     let mut preparer = TestDb { name: db.name.clone(), conn: connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await };
     let xid = format!("'{}'", db.name);
     let table = format!("`{}`.t", db.name);
@@ -306,8 +301,6 @@ async fn an_xa_commit_of_a_transaction_prepared_before_the_start_stops_loudly() 
     ] {
         preparer.exec(&statement).await;
     }
-    let mut config = SluiceConfig::new(&stack, &db.name);
-    config.mysql = mysql.mysql();
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
     preparer.exec(&format!("XA COMMIT {xid}")).await;
