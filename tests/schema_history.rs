@@ -152,6 +152,13 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE z4 (id INT PRIMARY KEY, j JSON, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP \
          ON UPDATE CURRENT_TIMESTAMP, d INT DEFAULT (1 + 2), CHECK (d > 0))",
         "ALTER TABLE z4 ALTER COLUMN d SET DEFAULT (4 * 2), MODIFY j JSON NOT NULL DEFAULT '[]' COMMENT 'a, (b)'",
+        // Key columns name the columns as the table becomes (in any case); drops come before adds.
+        "CREATE TABLE z5 (a INT NOT NULL, v INT)",
+        "ALTER TABLE z5 RENAME COLUMN a TO b, ADD PRIMARY KEY (B)",
+        "ALTER TABLE z5 ADD PRIMARY KEY (b, W), DROP PRIMARY KEY, CHANGE v w INT NOT NULL",
+        "CREATE TABLE z6 (Id INT NOT NULL, k2 INT NOT NULL, v INT, PRIMARY KEY (ID, K2))",
+        "ALTER TABLE z6 ADD COLUMN k3 INT NOT NULL FIRST, DROP PRIMARY KEY, ADD PRIMARY KEY (K3, id2), \
+         CHANGE Id id2 INT NOT NULL",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",

@@ -319,6 +319,7 @@ impl SchemaHistory {
         for item in split_top_level(items) {
             key_period_end(&mut def, item);
         }
+        key_as_columns(&mut def);
         if def.columns.is_empty() {
             return Err((table, "no column definitions found".into()));
         }
@@ -349,6 +350,8 @@ impl SchemaHistory {
         // CONVERT TO CHARACTER SET applies after every other change; columns this statement
         // (re)defines only take the character set.
         let (mut convert_to, mut defined) = (None, Vec::new());
+        // DROP PRIMARY KEY drops the key the table had, even after an ADD PRIMARY KEY.
+        let mut key_added = false;
         // CHANGE, MODIFY, RENAME COLUMN and DROP name the columns as they were before the
         // statement (two renames can swap), AFTER as they are becoming: until the end, the columns
         // it has not redefined carry a mark.
@@ -376,6 +379,7 @@ impl SchemaHistory {
                         let mut added = TableDef { columns: Vec::new(), ..def.clone() };
                         table_item(&mut added, body, &table_charset).map_err(fail)?;
                         key_period_end(&mut added, body);
+                        key_added |= added.primary_key != def.primary_key;
                         def.primary_key = added.primary_key;
                         for column in added.columns {
                             defined.push(column.name.clone());
@@ -389,7 +393,9 @@ impl SchemaHistory {
                 }
                 "DROP" => {
                     if s.eat_word("PRIMARY") {
-                        def.primary_key.clear();
+                        if !key_added {
+                            def.primary_key.clear();
+                        }
                         continue;
                     }
                     if matches!(
@@ -463,6 +469,7 @@ impl SchemaHistory {
             }
         }
         mark_untouched(&mut def, false);
+        key_as_columns(&mut def);
         if let Some(charset) = convert_to {
             for column in &mut def.columns {
                 let Some(old) = &column.charset else { continue };
@@ -549,6 +556,15 @@ fn original_position(def: &TableDef, name: &str) -> Option<usize> {
 /// The column an ALTER names as the table is becoming: one it defined, else one it left alone.
 fn current_position(def: &TableDef, name: &str) -> Option<usize> {
     def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name)).or_else(|| original_position(def, name))
+}
+
+/// Key parts name their columns in any case; the key lists them as the columns are spelled.
+fn key_as_columns(def: &mut TableDef) {
+    for key in &mut def.primary_key {
+        if let Some(column) = def.columns.iter().find(|c| c.name.eq_ignore_ascii_case(key)) {
+            column.name.clone_into(key);
+        }
+    }
 }
 
 /// The primary key follows a column's new name.
