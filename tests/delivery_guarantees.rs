@@ -214,8 +214,10 @@ async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
     for statement in xa("pending", 4, &["XA PREPARE {xid}"]) {
         db.exec(&statement).await;
     }
-    // Another session commits row 5 after the prepared transaction.
+    // Another session commits row 5 after the prepared transaction, ten minutes later in binlog
+    // time: Sluice warns that it is still pending.
     let mut other = TestDb { name: db.name.clone(), conn: connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await };
+    other.exec("SET timestamp = UNIX_TIMESTAMP() + 600").await;
     other.exec(&format!("INSERT INTO `{}`.t VALUES (5, 'plain')", db.name)).await;
 
     let records = consume_ids(&stack.kafka, &config.topic, "t", [1, 3, 5], WAIT).await;
@@ -230,6 +232,10 @@ async fn xa_rows_arrive_only_at_xa_commit_and_a_prepared_one_survives_kill_9() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let cursor = sluice.cursor().await.unwrap();
     assert_eq!((cursor.position.binlog.file, cursor.position.binlog.offset), before_pending, "cursor {held:?}");
+    let log = sluice.log();
+    let reports: Vec<&str> = log.lines().filter(|l| l.contains("is still neither committed nor rolled back")).collect();
+    assert_eq!(reports.len(), 1, "one warning of the pending XA transaction:\n{log}");
+    assert!(reports[0].contains("WARN") && reports[0].contains(&hex_xid(&xid("pending"))), "{}", reports[0]);
 
     // Offline, the files so far: the same rows, and a warning for the one still prepared.
     let out = Command::new(sluice_bin()).args(["binlog", "decode"]).args(mysql.binlog_files()).output().unwrap();

@@ -9,7 +9,8 @@
 //!   offset right after the transaction's last event with the GTID set including it: restarting there
 //!   neither loses nor repeats part of a transaction. While an XA transaction is prepared and not yet
 //!   settled, the position stays where it began (with the GTID set before it): a restart reads it
-//!   again, and repeats the transactions after it (at least once), rather than losing it.
+//!   again, and repeats the transactions after it (at least once), rather than losing it; one
+//!   pending for long is reported (once), never settled or dropped by Sluice.
 //! - An XA transaction's changes are emitted at its `XA COMMIT`, never at its XA PREPARE (an
 //!   `XA ROLLBACK` may still undo them), with the XA COMMIT event as their origin, so origins
 //!   follow publishing order; its memory is bounded by `xa_bytes`, an error beyond.
@@ -172,7 +173,15 @@ struct PreparedXa {
     size_bytes: usize,
     /// Where it began and the GTID set there: the committed position while it is pending.
     resume: (BinlogPosition, GtidSet),
+    /// Its XA PREPARE's timestamp (binlog time, seconds).
+    prepared_at: u32,
+    /// Whether it has been reported as pending for long.
+    reported: bool,
 }
+
+/// Binlog time after which a transaction still prepared is reported (once): it holds the committed
+/// position, so a restart reads everything after it again.
+const XA_PENDING_REPORT_SECONDS: u32 = 60;
 
 /// What [`Assembler::next_chunk`] still has to decode.
 enum Pending {
@@ -588,6 +597,8 @@ impl Assembler {
                 changes: std::mem::take(&mut open.changes),
                 size_bytes: std::mem::take(&mut open.size_bytes),
                 resume: (open.began.clone(), self.gtid_set.clone()),
+                prepared_at: header.timestamp,
+                reported: false,
             });
         }
         self.commit(header)
@@ -620,6 +631,25 @@ impl Assembler {
         Ok(self.commit(header))
     }
 
+    /// Warn (once each) of XA transactions prepared more than [`XA_PENDING_REPORT_SECONDS`] of
+    /// binlog time before `now`: binlog time, so catching up on old files warns of what really
+    /// stayed pending, and an idle server (nothing after it to read again) does not.
+    fn report_long_prepared(&mut self, now: u32) {
+        for pending in self.prepared.iter_mut().filter(|p| !p.reported) {
+            let seconds = now.saturating_sub(pending.prepared_at);
+            if seconds >= XA_PENDING_REPORT_SECONDS {
+                pending.reported = true;
+                tracing::warn!(
+                    xid = %pending.xid,
+                    began = %pending.resume.0,
+                    "XA transaction prepared {seconds} s ago (binlog time) is still neither committed nor rolled \
+                     back: the committed position stays where it began, so a restart reads everything since \
+                     again; settle it with XA COMMIT or XA ROLLBACK (XA RECOVER lists it)"
+                );
+            }
+        }
+    }
+
     /// End the open transaction at this event.
     fn commit(&mut self, header: &EventHeader) -> Option<TransactionChunk> {
         self.decoder.end_transaction();
@@ -630,6 +660,7 @@ impl Assembler {
         if open.skipped {
             return None;
         }
+        self.report_long_prepared(header.timestamp);
         let (binlog, gtid_set) = match self.prepared.first() {
             Some(pending) => pending.resume.clone(),
             None => (BinlogPosition::new(self.file.clone(), u64::from(header.log_pos)), self.gtid_set.clone()),
