@@ -7,6 +7,8 @@
 //! - Each set was compared with MariaDB's own conversion to utf8mb4 over every code MariaDB maps
 //!   (tests/end_to_end.rs, `legacy_charsets_match_mariadb`); every difference found is listed
 //!   ([`tables`]) or, for EUC-JP's user-defined rows, computed ([`CodeLayout::private_use`]).
+//!   MySQL's gb18030 (MariaDB has none) follows MySQL's documented GB18030-2005 mapping, not
+//!   compared with a server: no MySQL server runs here.
 //! - A byte sequence the repertoire does not define, and no listed difference maps, is an error,
 //!   never a replacement character (U+FFFD only where the server itself shows it); a failed decode
 //!   appends nothing.
@@ -50,18 +52,23 @@ pub enum CodeLayout {
     ShiftJis,
     /// EUC-JP: 0x8F starts a three-byte JIS X 0212 code, another byte from 0x8E up a two-byte one.
     EucJp,
+    /// GB18030: a byte from 0x81 to 0xFE starts a four-byte code when a digit follows it, else a
+    /// two-byte one.
+    Gb18030,
 }
 
 impl CodeLayout {
-    /// Bytes of the code starting with `first`.
-    pub fn code_len(self, first: u8) -> usize {
-        match (self, first) {
+    /// Bytes of the code at the start of `text` (not empty).
+    pub fn code_len(self, text: &[u8]) -> usize {
+        match (self, text[0]) {
             (_, ..=0x7f) | (Self::SingleByte, _) => 1,
-            (Self::DoubleByte, _) | (Self::ShiftJis, 0x81..=0x9f | 0xe0..=0xfc) | (Self::EucJp, 0x8e | 0xa1..=0xfe) => {
-                2
-            }
+            (Self::Gb18030, 0x81..=0xfe) if text.get(1).is_some_and(u8::is_ascii_digit) => 4,
+            (Self::DoubleByte, _)
+            | (Self::ShiftJis, 0x81..=0x9f | 0xe0..=0xfc)
+            | (Self::EucJp, 0x8e | 0xa1..=0xfe)
+            | (Self::Gb18030, 0x81..=0xfe) => 2,
             (Self::EucJp, 0x8f) => 3,
-            (Self::ShiftJis | Self::EucJp, _) => 1,
+            (Self::ShiftJis | Self::EucJp | Self::Gb18030, _) => 1,
         }
     }
 
@@ -71,15 +78,36 @@ impl CodeLayout {
             Self::SingleByte => 1,
             Self::DoubleByte | Self::ShiftJis => 2,
             Self::EucJp => 3,
+            Self::Gb18030 => 4,
         }
+    }
+
+    /// The server's character for a code computed from the code: EUC-JP's user-defined rows, and
+    /// GB18030's unassigned four-byte codes.
+    fn computed_char(self, code: &[u8]) -> Option<char> {
+        match self {
+            Self::EucJp => Self::private_use(code),
+            Self::Gb18030 => Self::gb18030_unassigned(code),
+            _ => None,
+        }
+    }
+
+    /// MySQL shows the four-byte codes GB18030 leaves unassigned, between the last BMP code and the
+    /// first supplementary one and after the last supplementary one up to EF39EF39, as `?`.
+    fn gb18030_unassigned(code: &[u8]) -> Option<char> {
+        let &[a, b, c, d] = code else { return None };
+        let number = u32::from_be_bytes([a, b, c, d]);
+        let unassigned =
+            (0x8431_a439 < number && number < 0x9030_8130) || (0xe332_9a35 < number && number <= 0xef39_ef39);
+        (unassigned && b.is_ascii_digit() && (0x81..=0xfe).contains(&c) && d.is_ascii_digit()).then_some('?')
     }
 
     /// EUC-JP's user-defined rows 85–94 (first byte 0xF5–0xFE) map to private use, as MariaDB's
     /// ujis and eucjpms map them: JIS X 0208's from U+E000, JIS X 0212's (after 0x8F) from U+E3AC.
-    fn private_use(self, code: &[u8]) -> Option<char> {
-        let (base, row, cell) = match (self, code) {
-            (Self::EucJp, &[0x8f, row, cell]) => (0xe3ac, row, cell),
-            (Self::EucJp, &[row, cell]) => (0xe000, row, cell),
+    fn private_use(code: &[u8]) -> Option<char> {
+        let (base, row, cell) = match *code {
+            [0x8f, row, cell] => (0xe3ac, row, cell),
+            [row, cell] => (0xe000, row, cell),
             _ => return None,
         };
         if !(0xf5..=0xfe).contains(&row) || !(0xa1..=0xfe).contains(&cell) {
@@ -89,7 +117,7 @@ impl CodeLayout {
     }
 }
 
-/// The legacy character sets Sluice decodes: every one MariaDB 10.11 has.
+/// The legacy character sets Sluice decodes: every one MariaDB 10.11 has, and MySQL's gb18030.
 pub static LEGACY_CHARSETS: &[LegacyCharset] = &[
     whatwg("gbk", &[28, 87, 1052, 1111], encoding_rs::GBK, CodeLayout::DoubleByte, &[]),
     whatwg(
@@ -101,6 +129,35 @@ pub static LEGACY_CHARSETS: &[LegacyCharset] = &[
     ),
     // MariaDB's big5 is the ETEN table: kana and Cyrillic in C6A1–C7FC, where WHATWG's Big5-HKSCS
     // has other characters; seven codes it shows as U+FFFD.
+    // MySQL 8's GB18030-2005, where WHATWG (encoding_rs) follows GB18030-2022: the 2005 private
+    // use characters for the 18 codes 2022 remapped, and for A3A0 (WHATWG: U+3000, like A1A1).
+    whatwg(
+        "gb18030",
+        &[248, 249, 250],
+        encoding_rs::GB18030,
+        CodeLayout::Gb18030,
+        &[
+            (0xa3a0, '\u{e5e5}'),
+            (0xa6d9, '\u{e78d}'),
+            (0xa6da, '\u{e78e}'),
+            (0xa6db, '\u{e78f}'),
+            (0xa6dc, '\u{e790}'),
+            (0xa6dd, '\u{e791}'),
+            (0xa6de, '\u{e792}'),
+            (0xa6df, '\u{e793}'),
+            (0xa6ec, '\u{e794}'),
+            (0xa6ed, '\u{e795}'),
+            (0xa6f3, '\u{e796}'),
+            (0xfe59, '\u{e81e}'),
+            (0xfe61, '\u{e826}'),
+            (0xfe66, '\u{e82b}'),
+            (0xfe67, '\u{e82c}'),
+            (0xfe6d, '\u{e832}'),
+            (0xfe7e, '\u{e843}'),
+            (0xfe90, '\u{e854}'),
+            (0xfea0, '\u{e864}'),
+        ],
+    ),
     whatwg("big5", &[1, 84, 1025, 1108], encoding_rs::BIG5, CodeLayout::DoubleByte, tables::BIG5_DIFFERENCES),
     whatwg("euckr", &[19, 85, 1043, 1109], encoding_rs::EUC_KR, CodeLayout::DoubleByte, &[]),
     // cp932 is WHATWG's Shift_JIS; sjis has JIS X 0208's characters where Microsoft's differ.
@@ -207,7 +264,8 @@ impl LegacyCharset {
     /// valid in this set.
     pub fn decode_into(&self, bytes: &[u8], out: &mut String) -> Option<()> {
         let start = out.len();
-        let decoded = if self.differences.is_empty() && self.layout != CodeLayout::EucJp {
+        let decoded = if self.differences.is_empty() && !matches!(self.layout, CodeLayout::EucJp | CodeLayout::Gb18030)
+        {
             self.decode_run(bytes, out)
         } else {
             self.decode_codes(bytes, out)
@@ -238,7 +296,7 @@ impl LegacyCharset {
         let number = code.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b));
         match self.differences.binary_search_by_key(&number, |&(code, _)| code) {
             Ok(i) => Some(self.differences[i].1),
-            Err(_) => self.layout.private_use(code),
+            Err(_) => self.layout.computed_char(code),
         }
     }
 
@@ -246,7 +304,10 @@ impl LegacyCharset {
     fn decode_codes(&self, bytes: &[u8], out: &mut String) -> Option<()> {
         let (mut pending, mut at) = (0, 0);
         while at < bytes.len() {
-            let len = self.layout.code_len(bytes[at]);
+            let len = self.layout.code_len(&bytes[at..]);
+            if self.layout == CodeLayout::Gb18030 && len == 1 && bytes[at] > 0x7f {
+                return None; // WHATWG decodes a lone 0x80 as €; in MySQL's GB18030 it is no code
+            }
             if let Some(c) = bytes.get(at..at + len).and_then(|code| self.server_char(code)) {
                 self.decode_run(&bytes[pending..at], out)?;
                 out.push(c);
@@ -329,6 +390,27 @@ mod tests {
         // A code cut short after a user-defined one: an error, nothing appended.
         assert_eq!(decode("ujis", b"\xf5\xa1\xa4"), (None, "<".to_owned()));
         assert_eq!(decode("eucjpms", b"\x8f\xf3"), (None, "<".to_owned()));
+    }
+
+    #[test]
+    fn gb18030_is_mysqls_gb18030_2005() {
+        // ASCII, a two-byte code, four-byte codes in the BMP and beyond.
+        assert_eq!(
+            decode("gb18030", b"a\xd6\xd0\x81\x30\x81\x30\x94\x39\xda\x33"),
+            (Some(()), "<a\u{4e2d}\u{80}\u{1f4a9}".to_owned())
+        );
+        // GB18030-2005's private use where WHATWG follows 2022 (and maps A3A0 to U+3000); the
+        // characters 2022 moved stay at their four-byte codes; FE51 was not moved.
+        assert_eq!(
+            decode("gb18030", b"\xa3\xa0\xa6\xd9\xfe\x7e\xa1\xa1\x82\x35\x91\x32\xfe\x51"),
+            (Some(()), "<\u{e5e5}\u{e78d}\u{e843}\u{3000}\u{9fb9}\u{e816}".to_owned())
+        );
+        // Unassigned four-byte codes show as '?', as MySQL shows them.
+        assert_eq!(decode("gb18030", b"\x84\x31\xa5\x30\xe3\x32\x9a\x36"), (Some(()), "<??".to_owned()));
+        // No code: a lone 0x80 (WHATWG's €), a lead byte cut short, a four-byte code cut short.
+        for bad in [&b"\x80"[..], b"a\xd6", b"\x81\x30\x81", b"\xff"] {
+            assert_eq!(decode("gb18030", bad), (None, "<".to_owned()), "{bad:x?}");
+        }
     }
 
     #[test]
