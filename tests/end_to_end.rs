@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
+use sha2::Digest;
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -375,6 +376,37 @@ async fn only_committed_transactions_arrive_whole() {
         .collect();
     assert_eq!(gtids.len(), 1, "one transaction, one GTID: {gtids:?}");
     assert_eq!(update_rows(&records), 2);
+}
+
+/// A rows event over 16 MiB reaches Sluice as several protocol packets (MySQL's continuation
+/// packets): the row arrives whole, in one message when the limits allow it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_over_16_mib_arrives_whole() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "big").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, doc LONGTEXT)").await;
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.output_extra = "max_message_bytes = 48000000".into();
+    config.sink = Some(format!(
+        "[sink.kafka]\nbrokers = \"{}\"\ndelivery = \"idempotent\"\nmessage_timeout_ms = 30000\n\
+         max_message_bytes = 48000000\n",
+        stack.kafka
+    ));
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    // 20 MiB of text whose every KiB differs, so a lost or repeated packet cannot go unnoticed.
+    db.exec("SET SESSION group_concat_max_len = 64 << 20").await;
+    db.exec("INSERT INTO t SELECT 1, GROUP_CONCAT(LPAD(seq, 1024, '.') ORDER BY seq SEPARATOR '') FROM seq_1_to_20480")
+        .await;
+    db.exec("INSERT INTO t VALUES (2, 'after')").await;
+    // (Its digest: the value itself would come back to this test's client in a packet as big.)
+    let shown = db.query("SELECT LENGTH(doc), SHA2(doc, 256) FROM t WHERE id = 1").await;
+    assert_eq!(shown[0][0].as_deref(), Some("20971520"));
+    let records = consume_ids(&stack.kafka, &config.topic, "t", [1, 2], WAIT).await;
+    let row = inserted_row(&records, "t", "1").unwrap_or_else(|| panic!("row 1 missing:\n{}", sluice.log()));
+    let doc = row["doc"].as_str().unwrap();
+    let digest: String = sha2::Sha256::digest(doc).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!((doc.len(), Some(digest)), (20 << 20, shown[0][1].clone()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
