@@ -309,6 +309,9 @@ async fn an_xa_commit_of_a_transaction_prepared_before_the_start_stops_loudly() 
     }
     let sluice = Sluice::start(&config);
     wait_running(&mut db, &sluice).await;
+    // Said at the start, while it can still be settled.
+    let early = format!("prepared on the server before this start ({})", hex_xid(&xid));
+    assert!(sluice.log().contains(&early), "{}", sluice.log());
     preparer.exec(&format!("XA COMMIT {xid}")).await;
     eventually(WAIT, "the destination to stop on the XA COMMIT", || async {
         sluice.log().contains("commits a transaction prepared before the position Sluice started from").then_some(())

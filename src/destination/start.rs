@@ -77,6 +77,7 @@ pub async fn resolve(
         }
         _ => {
             let (position, gtid_set) = server::current_position(&mut conn).await?;
+            warn_of_prepared_xa(&mut conn, &position).await;
             Ok(ResolvedStart {
                 description: format!("the server's current position {position}"),
                 dump: DumpStart::File(position.clone()),
@@ -84,6 +85,27 @@ pub async fn resolve(
                 state: StartState { file: position.file, gtid_set, ..Default::default() },
             })
         }
+    }
+}
+
+/// An XA transaction prepared before a fresh start has its changes before the start: its XA
+/// COMMIT will stop the destination. Say so now, while it can still be settled or waited for.
+async fn warn_of_prepared_xa(conn: &mut Connection, start: &BinlogPosition) {
+    match server::prepared_xa(conn).await {
+        Ok(xids) if xids.is_empty() => {}
+        Ok(xids) => {
+            let xids: Vec<String> = xids.iter().map(ToString::to_string).collect();
+            tracing::warn!(
+                start = %start,
+                "{} XA transaction(s) prepared on the server before this start ({}): their changes were \
+                 logged before it, so an XA COMMIT of one stops this destination; settle them first, or \
+                 configure source.start at a position before their XA PREPARE",
+                xids.len(),
+                xids.join("; ")
+            );
+        }
+        // XA RECOVER needs a privilege MySQL 8 grants apart (XA_RECOVER_ADMIN).
+        Err(e) => tracing::debug!(error = %e, "cannot list prepared XA transactions"),
     }
 }
 

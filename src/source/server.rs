@@ -1,6 +1,7 @@
 //! Questions about the source server's binlog.
 
 use super::{Connection, Flavor, SourceError};
+use crate::binlog::xa::Xid;
 use crate::event::{BinlogPosition, GtidSet};
 
 /// One file of `SHOW BINARY LOGS`.
@@ -52,4 +53,18 @@ pub async fn binlog_files(conn: &mut Connection) -> Result<Vec<BinlogFileInfo>, 
 pub async fn server_id(conn: &mut Connection) -> Result<u32, SourceError> {
     let row = conn.query_row("SELECT @@server_id").await?;
     Ok(row.and_then(|r| r.text(0)).and_then(|t| t.parse().ok()).unwrap_or(0))
+}
+
+/// The XA transactions prepared on the server and not yet committed or rolled back (`XA RECOVER`:
+/// formatID, gtrid_length, bqual_length, data).
+pub async fn prepared_xa(conn: &mut Connection) -> Result<Vec<Xid>, SourceError> {
+    let rs = conn.query("XA RECOVER").await?;
+    let xids = rs.rows.iter().filter_map(|row| {
+        let number = |i| row.text(i).and_then(|t| t.parse::<i64>().ok());
+        let (format_id, gtrid_len) = (number(0)?, usize::try_from(number(1)?).ok()?);
+        let data = row.bytes(3)?;
+        let (gtrid, bqual) = data.split_at_checked(gtrid_len)?;
+        Some(Xid { format_id, gtrid: gtrid.to_vec(), bqual: bqual.to_vec() })
+    });
+    Ok(xids.collect())
 }
