@@ -728,3 +728,56 @@ async fn create_table_select_commits_with_its_rows() {
     assert_eq!(after[0]["data"], serde_json::json!({"id": "1", "v": "a", "w": "a!"}));
     stack.down(&["mariadb"]);
 }
+
+/// MariaDB 10.8+ with `binlog_alter_two_phase` logs an ALTER TABLE twice: START ALTER when it
+/// begins, then COMMIT ALTER (the same statement) when it takes effect, or ROLLBACK ALTER when it
+/// fails. The table changes once, at the COMMIT ALTER: one DDL message, rows by the right names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
+    let stack = PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL\nbinlog_alter_two_phase=ON");
+    let mut db = TestDb::create(&stack.mysql(), "alter2").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))").await;
+    db.exec("INSERT INTO t VALUES (1, 'a'), (2, 'a')").await;
+    db.exec("ALTER TABLE t ADD COLUMN w INT, ALGORITHM=COPY").await;
+    db.exec("INSERT INTO t VALUES (3, 'b', 30)").await;
+    // Fails on the duplicate 'a' after it started: START ALTER, then ROLLBACK ALTER.
+    let failed = db.conn.execute("ALTER TABLE t ADD UNIQUE KEY uv (v), ADD COLUMN gone INT, ALGORITHM=COPY").await;
+    assert!(failed.is_err(), "the ALTER should fail on the duplicate");
+    db.exec("INSERT INTO t VALUES (4, 'c', 40)").await;
+    db.exec("ALTER TABLE t DROP COLUMN v, ALGORITHM=INPLACE").await;
+    db.exec("INSERT INTO t VALUES (5, 50)").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    // The server did log the phases.
+    let mut gtids = Vec::new();
+    for file in db.query("SHOW BINARY LOGS").await {
+        let events = db.query(&format!("SHOW BINLOG EVENTS IN '{}'", file[0].as_deref().unwrap())).await;
+        gtids.extend(events.into_iter().filter(|e| e[2].as_deref() == Some("Gtid")).filter_map(|e| e[5].clone()));
+    }
+    let phases: Vec<&str> = gtids.iter().filter_map(|info| info.strip_prefix("GTID ")?.split(' ').nth(1)).collect();
+    assert_eq!(phases, ["START", "COMMIT", "START", "ROLLBACK", "START", "COMMIT"], "{gtids:?}");
+
+    let lines = decode_binlogs_offline(&stack);
+    let ddl: Vec<&str> =
+        lines.iter().filter(|l| l["event"] == "DDL" && l["table"] == "t").map(|l| l["sql"].as_str().unwrap()).collect();
+    assert_eq!(
+        ddl,
+        [
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))",
+            "ALTER TABLE t ADD COLUMN w INT, ALGORITHM=COPY",
+            "ALTER TABLE t DROP COLUMN v, ALGORITHM=INPLACE"
+        ]
+    );
+    let rows: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["event"] == "INSERT" && l["table"] == "t").map(|l| &l["data"]).collect();
+    assert_eq!(
+        rows,
+        [
+            &serde_json::json!({"id": "1", "v": "a"}),
+            &serde_json::json!({"id": "2", "v": "a"}),
+            &serde_json::json!({"id": "3", "v": "b", "w": "30"}),
+            &serde_json::json!({"id": "4", "v": "c", "w": "40"}),
+            &serde_json::json!({"id": "5", "w": "50"}),
+        ]
+    );
+    stack.down(&["mariadb"]);
+}

@@ -36,6 +36,7 @@ use std::sync::Arc;
 
 pub use filter::TableFilter;
 
+use crate::binlog::mariadb::AlterPhase;
 use crate::binlog::payload::PayloadEvents;
 use crate::binlog::value::RenderOptions;
 use crate::binlog::xa::Xid;
@@ -141,6 +142,9 @@ struct OpenTransaction {
     began: BinlogPosition,
     /// An XA transaction (XA START): held whole, not chunked, until it is settled.
     xa: bool,
+    /// MariaDB's START ALTER or ROLLBACK ALTER group (`binlog_alter_two_phase`): its ALTER has not
+    /// changed the table, and may never; the COMMIT ALTER group repeats it when it does.
+    alter_without_effect: bool,
     /// Size of the last change, while it can still absorb the next rows event.
     last_rows_bytes: usize,
 }
@@ -323,6 +327,8 @@ impl Assembler {
                 self.begin(header, Some(Gtid::Mariadb(g.gtid)), !g.is_standalone());
                 if let Some(open) = &mut self.open {
                     open.xa = g.is_xa_prepare();
+                    open.alter_without_effect =
+                        matches!(g.alter_phase(), Some(AlterPhase::Start | AlterPhase::Rollback));
                 }
                 Ok(None)
             }
@@ -390,6 +396,7 @@ impl Assembler {
             explicit,
             began: BinlogPosition::new(self.file.clone(), header.start_offset()),
             xa: false,
+            alter_without_effect: false,
             last_rows_bytes: 0,
         });
     }
@@ -429,6 +436,14 @@ impl Assembler {
         let statement = ddl::classify(&query.sql, &query.schema);
         self.ensure_open(header);
         let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
+        if self.open.as_ref().is_some_and(|o| o.alter_without_effect) {
+            tracing::debug!(
+                position = %self.origin(header).position,
+                sql = %query.sql,
+                "the start or rollback of a two-phase ALTER: the table changes at its COMMIT ALTER, if any"
+            );
+            return Ok(self.commit(header));
+        }
         match &statement {
             Statement::TableDdl { kind, tables } => {
                 self.apply_ddl(header, &statement, &query).await?;

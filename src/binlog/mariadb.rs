@@ -12,16 +12,41 @@ pub const FL_STANDALONE: u8 = 1;
 const FL_GROUP_COMMIT_ID: u8 = 2;
 /// GTID event flag: the group is an XA transaction that ends at XA PREPARE.
 const FL_PREPARED_XA: u8 = 64;
+/// GTID event flag: the group is the XA COMMIT or XA ROLLBACK of a prepared XA transaction.
+const FL_COMPLETED_XA: u8 = 128;
+/// Extra flags (MariaDB 10.8+, `binlog_alter_two_phase`): the group is the start of an ALTER
+/// TABLE, logged before it runs; its COMMIT ALTER or ROLLBACK ALTER group (which carries the start's
+/// sequence number) follows when it ends.
+const FL_START_ALTER_E1: u8 = 2;
+const FL_COMMIT_ALTER_E1: u8 = 4;
+const FL_ROLLBACK_ALTER_E1: u8 = 8;
 
 /// The start of a MariaDB event group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MariadbGtidEvent {
     pub gtid: MariadbGtid,
     pub flags: u8,
+    /// The extra flags byte after the fixed part (0 when absent).
+    pub flags_extra: u8,
+}
+
+/// Which part of a two-phase ALTER TABLE a group is (MariaDB's `binlog_alter_two_phase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlterPhase {
+    /// The ALTER began; the table has not changed yet.
+    Start,
+    /// The ALTER took effect (the statement is repeated).
+    Commit,
+    /// The ALTER failed; the table never changed.
+    Rollback,
 }
 
 impl MariadbGtidEvent {
     /// `server_id` comes from the event header: it is the GTID's server id.
+    ///
+    /// The body: sequence (8), domain (4), flags (1), then the commit id (8) with
+    /// FL_GROUP_COMMIT_ID, the XID (format id 4, gtrid and bqual lengths 1 each, the ids) of an XA
+    /// group, then the extra flags; zero-padded to 19 bytes.
     pub fn parse(body: &[u8], server_id: u32) -> Result<Self, DecodeError> {
         let mut r = ByteReader::new(body);
         let sequence = r.u64()?;
@@ -30,7 +55,26 @@ impl MariadbGtidEvent {
         if flags & FL_GROUP_COMMIT_ID != 0 {
             let _commit_id = r.u64()?;
         }
-        Ok(Self { gtid: MariadbGtid { domain_id, server_id, sequence }, flags })
+        if flags & (FL_PREPARED_XA | FL_COMPLETED_XA) != 0 {
+            let _format_id = r.u32()?;
+            let ids = usize::from(r.u8()?) + usize::from(r.u8()?);
+            r.skip(ids)?;
+        }
+        let flags_extra = if r.remaining() > 0 { r.u8()? } else { 0 };
+        Ok(Self { gtid: MariadbGtid { domain_id, server_id, sequence }, flags, flags_extra })
+    }
+
+    /// The part of a two-phase ALTER TABLE this group is, if it is one.
+    pub fn alter_phase(&self) -> Option<AlterPhase> {
+        if self.flags_extra & FL_START_ALTER_E1 != 0 {
+            Some(AlterPhase::Start)
+        } else if self.flags_extra & FL_COMMIT_ALTER_E1 != 0 {
+            Some(AlterPhase::Commit)
+        } else if self.flags_extra & FL_ROLLBACK_ALTER_E1 != 0 {
+            Some(AlterPhase::Rollback)
+        } else {
+            None
+        }
     }
 
     /// A DDL (or other non-transactional statement) that is its own transaction.
@@ -126,6 +170,25 @@ mod tests {
         let e = MariadbGtidEvent::parse(&body, 7).unwrap();
         assert_eq!(e.gtid.to_string(), "3-7-42");
         assert!(e.is_standalone());
+        assert_eq!(e.alter_phase(), None);
+    }
+
+    /// The GTID events MariaDB 10.11 wrote with binlog_alter_two_phase=ON for `ALTER TABLE t ADD
+    /// COLUMN w INT` (sequences 9 and 10), and an XA COMMIT's with extra flags after its XID.
+    #[test]
+    fn gtid_events_of_a_two_phase_alter() {
+        let start = [9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0x02, 0, 0, 0, 0, 0];
+        let e = MariadbGtidEvent::parse(&start, 1).unwrap();
+        assert_eq!((e.gtid.to_string(), e.alter_phase()), ("0-1-9".into(), Some(AlterPhase::Start)));
+        let commit = [10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x29, 0x04, 9, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(MariadbGtidEvent::parse(&commit, 1).unwrap().alter_phase(), Some(AlterPhase::Commit));
+        let mut xa = 5u64.to_le_bytes().to_vec();
+        xa.extend_from_slice(&[0, 0, 0, 0, FL_COMPLETED_XA | FL_STANDALONE, 1, 0, 0, 0, 2, 1, b'a', b'b', b'c']);
+        xa.push(FL_ROLLBACK_ALTER_E1); // not one MariaDB writes on an XA group: the byte is read after the XID
+        assert_eq!(MariadbGtidEvent::parse(&xa, 1).unwrap().alter_phase(), Some(AlterPhase::Rollback));
+        // Padding (no extra flags): none.
+        let padded = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0];
+        assert_eq!(MariadbGtidEvent::parse(&padded, 1).unwrap().alter_phase(), None);
     }
 
     /// Values MariaDB 10.11 wrote for `BLOB COMPRESSED` / `VARCHAR(200) COMPRESSED` / `TEXT
