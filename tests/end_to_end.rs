@@ -656,6 +656,31 @@ async fn compressed_events_without_checksums_and_minimal_images_arrive() {
     assert!(!ddl.is_empty() && ddl[0]["sql"].as_str().unwrap().contains("added by a compressed statement"));
 }
 
+/// A MariaDB encrypting its binlog (`encrypt_binlog`): the server decrypts events for replicas, so
+/// rows arrive as from any other. (Offline, such a file is a clear error: tests/binlog_fixtures.rs.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_encrypted_binlog_streams_its_rows() {
+    let shared = stack();
+    let keys = tempfile::Builder::new().prefix("sluice-keys-").tempdir().unwrap();
+    let key_file = keys.path().join("keys.txt");
+    std::fs::write(&key_file, format!("1;{}\n", "a1".repeat(32))).unwrap();
+    let mysql = PrivateStack::mariadb_with(&format!(
+        "plugin_load_add=file_key_management\nfile_key_management_filename={}\nencrypt_binlog=ON",
+        key_file.display()
+    ));
+    let create = "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))";
+    let (mut db, config, sluice) = running_on_server(&shared, &mysql.mysql(), "encrypted", create).await;
+    assert_eq!(db.query("SELECT @@encrypt_binlog").await[0][0].as_deref(), Some("1"));
+    db.exec("INSERT INTO t VALUES (1, 'secret'), (2, 'kept')").await;
+    db.exec("UPDATE t SET v = 'changed' WHERE id = 2").await;
+    let records = consume_ids(&shared.kafka, &config.topic, "t", [1, 2], WAIT).await;
+    assert_eq!(inserted_row(&records, "t", "1").unwrap()["v"], "secret", "{}", sluice.log());
+    // The file on disk is encrypted: the row's text is not in it.
+    db.exec("FLUSH BINARY LOGS").await;
+    let on_disk: Vec<u8> = mysql.binlog_files().iter().flat_map(|f| std::fs::read(f).unwrap()).collect();
+    assert!(!on_disk.windows(6).any(|w| w == b"secret"));
+}
+
 /// Tables created before MariaDB 10.3 (or with `mysql56_temporal_format=OFF`) keep MariaDB's own
 /// TIME(n)/DATETIME(n)/TIMESTAMP(n) format: the binlog gives the old type codes without the
 /// fractional digits, so only the declared type tells the size of each value. Before it was read

@@ -116,6 +116,9 @@ pub struct AssemblerConfig {
     pub statement_dml: StatementDml,
     /// The most bytes of changes held for XA transactions (open or prepared) until their XA COMMIT.
     pub xa_bytes: usize,
+    /// Events come over a replication connection, decrypted by the server (an encrypted binlog's
+    /// START_ENCRYPTION is then only a marker), not from a file.
+    pub replication: bool,
 }
 
 /// DML logged as a QUERY event (its session ran with binlog_format=STATEMENT or MIXED).
@@ -199,7 +202,7 @@ enum Pending {
 impl Assembler {
     pub fn new(config: AssemblerConfig, registry: SchemaRegistry, start: StartState) -> Self {
         Self {
-            decoder: EventDecoder::new(),
+            decoder: if config.replication { EventDecoder::for_replication() } else { EventDecoder::new() },
             registry,
             config,
             file: start.file,

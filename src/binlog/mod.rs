@@ -182,6 +182,9 @@ pub struct EventDecoder {
     /// TABLE_MAPs by table id. MySQL/MariaDB write them before the rows events of each statement;
     /// they stay valid until the end of the transaction (cleared at commit by the caller).
     table_maps: HashMap<u64, Arc<TableMap>>,
+    /// The events come from a replication connection: the server decrypts an encrypted binlog's
+    /// events before sending them, so its START_ENCRYPTION event is only a marker.
+    decrypted_by_server: bool,
 }
 
 impl Default for EventDecoder {
@@ -193,8 +196,19 @@ impl Default for EventDecoder {
 impl EventDecoder {
     /// A decoder expecting a FORMAT_DESCRIPTION first; until then events are read as v4 without
     /// checksums.
+    /// A decoder of events read from a file.
     pub fn new() -> Self {
-        Self { format: FormatDescription::default_v4(), seen_format: false, table_maps: HashMap::new() }
+        Self {
+            format: FormatDescription::default_v4(),
+            seen_format: false,
+            table_maps: HashMap::new(),
+            decrypted_by_server: false,
+        }
+    }
+
+    /// A decoder of events a server sends a replica (decrypted when its binlog is encrypted).
+    pub fn for_replication() -> Self {
+        Self { decrypted_by_server: true, ..Self::new() }
     }
 
     pub fn format(&self) -> &FormatDescription {
@@ -327,6 +341,7 @@ impl EventDecoder {
                 let one_phase = r.u8()? != 0;
                 EventData::XaPrepare { one_phase, xid: xa::Xid::parse_prepared(&mut r)? }
             }
+            EventType::MARIADB_START_ENCRYPTION if self.decrypted_by_server => EventData::Ignored,
             EventType::MARIADB_START_ENCRYPTION => {
                 return Err(DecodeError::Unsupported(
                     "the binlog is encrypted (MariaDB START_ENCRYPTION): read it through a replication \

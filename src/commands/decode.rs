@@ -62,6 +62,7 @@ fn offline_assembler(render: RenderOptions, file_name: &str) -> Assembler {
         emit_ddl: true,
         statement_dml: StatementDml::Report,
         xa_bytes: 64 << 20,
+        replication: false,
     };
     let start = StartState { file: file_name.to_owned(), ..Default::default() };
     Assembler::new(config, SchemaRegistry::offline(), start)

@@ -120,6 +120,7 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
             emit_ddl: output.ddl,
             statement_dml: StatementDml::Error,
             xa_bytes: batch.xa_bytes,
+            replication: true,
         },
         registry,
         start.state,

@@ -140,7 +140,7 @@ async fn created_at(connect: &ConnectOptions, replica_server_id: u32, file: &str
         non_blocking: true,
     };
     let mut stream = BinlogStream::start(conn, &request).await?;
-    let mut decoder = EventDecoder::new();
+    let mut decoder = EventDecoder::for_replication();
     while let Some(raw) = stream.next_event().await? {
         let event = decoder.decode(raw).map_err(|e| PipelineError::Source(SourceError::Protocol(e.to_string())))?;
         if matches!(event.data, EventData::FormatDescription(_)) && event.header.timestamp != 0 {

@@ -109,6 +109,7 @@ pub async fn decode(path: &Path) -> Result<Pass, DecodeBenchError> {
         emit_ddl: true,
         statement_dml: StatementDml::Error,
         xa_bytes: 64 << 20,
+        replication: false,
     };
     let mut assembler = Assembler::new(config, SchemaRegistry::offline(), StartState::default());
     let started = Instant::now();
