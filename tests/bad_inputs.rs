@@ -155,3 +155,38 @@ async fn statement_binlog_format_is_refused_with_the_fix() {
     assert!(text.contains("binlog_format is STATEMENT"), "{text}");
     assert_no_panic(&text);
 }
+
+/// The binlog a destination must resume from was purged while it was down: it stops (no skipping
+/// ahead), says the changes in between are lost to CDC and how to start again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purged_binlog_to_resume_from_stops_with_the_fix() {
+    let stack = stack();
+    let mysql = PrivateStack::mariadb_with("");
+    let mut db = TestDb::create(&mysql.mysql(), "purged").await;
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.mysql = mysql.mysql();
+    let mut sluice = Sluice::start(&config);
+    let cursor = wait_running(&mut db, &sluice).await;
+    sluice.kill9();
+    db.exec("INSERT INTO _warmup VALUES ()").await;
+    // The server keeps a file until its binlog checkpoint and the killed connection are gone.
+    for attempt in 0.. {
+        db.exec("FLUSH BINARY LOGS").await;
+        let current = db.query("SHOW MASTER STATUS").await[0][0].clone().unwrap();
+        db.exec(&format!("PURGE BINARY LOGS TO '{current}'")).await;
+        let files = db.query("SHOW BINARY LOGS").await;
+        if files.iter().all(|f| f[0].as_deref() != Some(cursor.position.binlog.file.as_str())) {
+            break;
+        }
+        assert!(attempt < 60, "the server keeps {files:?}");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    sluice.restart();
+    let status = sluice.wait_exit(Duration::from_secs(60)).expect("sluice should stop");
+    assert!(!status.success());
+    let log = sluice.log();
+    assert!(log.contains("is no longer on the server") && log.contains("sluice positions reset"), "{log}");
+    assert_no_panic(&log);
+    // The cursor did not move past what was lost.
+    assert_eq!(sluice.cursor().await.unwrap().position.binlog, cursor.position.binlog);
+}
