@@ -681,6 +681,24 @@ async fn an_encrypted_binlog_streams_its_rows() {
     assert!(!on_disk.windows(6).any(|w| w == b"secret"));
 }
 
+/// `SET GLOBAL binlog_checksum` while Sluice reads: the server rotates to a file of the new
+/// setting, and the stream goes on through both changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checksum_setting_changes_mid_stream() {
+    let shared = stack();
+    let mysql = PrivateStack::mariadb_with("");
+    let create = "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))";
+    let (mut db, config, _sluice) = running_on_server(&shared, &mysql.mysql(), "checksum", create).await;
+    db.exec("INSERT INTO t VALUES (1, 'crc32')").await;
+    db.exec("SET GLOBAL binlog_checksum = 'NONE'").await;
+    db.exec("INSERT INTO t VALUES (2, 'none')").await;
+    db.exec("SET GLOBAL binlog_checksum = 'CRC32'").await;
+    db.exec("INSERT INTO t VALUES (3, 'crc32 again')").await;
+    let records = consume_ids(&shared.kafka, &config.topic, "t", [1, 2, 3], WAIT).await;
+    assert_eq!(inserted_row(&records, "t", "2").unwrap()["v"], "none");
+    assert_eq!(inserted_row(&records, "t", "3").unwrap()["v"], "crc32 again");
+}
+
 /// Tables created before MariaDB 10.3 (or with `mysql56_temporal_format=OFF`) keep MariaDB's own
 /// TIME(n)/DATETIME(n)/TIMESTAMP(n) format: the binlog gives the old type codes without the
 /// fractional digits, so only the declared type tells the size of each value. Before it was read
