@@ -159,6 +159,10 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE z6 (Id INT NOT NULL, k2 INT NOT NULL, v INT, PRIMARY KEY (ID, K2))",
         "ALTER TABLE z6 ADD COLUMN k3 INT NOT NULL FIRST, DROP PRIMARY KEY, ADD PRIMARY KEY (K3, id2), \
          CHANGE Id id2 INT NOT NULL",
+        // TEXT(n) and BLOB(n) take the smallest size that holds n characters (bytes).
+        "CREATE TABLE z7 (id INT PRIMARY KEY, a BLOB(10), b BLOB(256), c BLOB(65536), d TEXT(63), e TEXT(64), \
+         f TEXT(100) CHARSET latin1, g TEXT(16384), h TEXT(0), i BLOB(16777216))",
+        "ALTER TABLE z7 MODIFY a TEXT(86) CHARSET utf8mb3, ADD j BLOB(255), CHANGE d d2 TEXT(5) CHARSET binary",
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",
@@ -647,6 +651,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             default_schema: "s".into(),
             sql: format!("ALTER TABLE t ADD COLUMN c{i} INT"),
             server_charset: None,
+            oracle_types: false,
         });
     }
     store.append(&records).await.unwrap();
@@ -670,6 +675,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             default_schema: "s".into(),
             sql: "ALTER TABLE t DROP COLUMN c1".into(),
             server_charset: Some("latin1".into()),
+            oracle_types: false,
         }])
         .await
         .unwrap();
@@ -779,5 +785,45 @@ async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
             &serde_json::json!({"id": "5", "w": "50"}),
         ]
     );
+    stack.down(&["mariadb"]);
+}
+
+/// MariaDB's sql_mode=ORACLE changes what type names mean (DATE holds a time, BLOB is LONGBLOB,
+/// NUMBER is DECIMAL or DOUBLE, VARCHAR2/RAW/CLOB exist); the QUERY event records the mode. With
+/// MINIMAL metadata only the tracked types say how to read the rows: they decode as MariaDB shows
+/// them.
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_created_under_sql_mode_oracle_decode_as_mariadb_shows_them() {
+    let stack = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&stack.mysql(), "oracle").await;
+    db.exec("SET SESSION sql_mode = 'ORACLE'").await;
+    db.exec(
+        "CREATE TABLE o (id NUMBER(5) PRIMARY KEY, v VARCHAR2(10), d DATE, n NUMBER, n2 NUMBER(10,2), r RAW(4), \
+         c CLOB, b BLOB)",
+    )
+    .await;
+    db.exec("INSERT INTO o VALUES (1, 'x', '2024-01-02 03:04:05', 1.5, 2.25, 'ab', 'clob', 'blob')").await;
+    db.exec("ALTER TABLE o ADD (d2 DATE, n3 NUMBER(3))").await;
+    db.exec("INSERT INTO o (id, d2, n3) VALUES (2, '1999-12-31 23:59:59', 7)").await;
+    db.exec("SET SESSION sql_mode = DEFAULT").await;
+    // The same names mean MariaDB's own types again.
+    db.exec("CREATE TABLE m (id INT PRIMARY KEY, d DATE, b BLOB)").await;
+    db.exec("INSERT INTO m VALUES (1, '2024-01-02', 'blob')").await;
+    let shown_o = db
+        .query("SELECT id, v, CAST(d AS CHAR), CAST(n AS CHAR), CAST(n2 AS CHAR), r, c, b, CAST(d2 AS CHAR), n3 FROM o ORDER BY id")
+        .await;
+    db.exec("FLUSH BINARY LOGS").await;
+
+    let lines = decode_binlogs_offline(&stack);
+    let rows = |table: &str| -> Vec<&serde_json::Value> {
+        lines.iter().filter(|l| l["event"] == "INSERT" && l["table"] == table).map(|l| &l["data"]).collect()
+    };
+    let names = ["id", "v", "d", "n", "n2", "r", "c", "b", "d2", "n3"];
+    let decoded: Vec<Vec<Option<String>>> = rows("o")
+        .iter()
+        .map(|row| names.iter().map(|n| row.get(*n).and_then(|v| v.as_str()).map(str::to_owned)).collect())
+        .collect();
+    assert_eq!(decoded, shown_o);
+    assert_eq!(rows("m"), [&serde_json::json!({"id": "1", "d": "2024-01-02", "b": "blob"})]);
     stack.down(&["mariadb"]);
 }

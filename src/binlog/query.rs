@@ -18,6 +18,8 @@ pub struct Query {
     /// The server's default character set (collation_server) when the statement ran: what a
     /// CREATE DATABASE without one gives. `None` when the event does not say or the set is unknown.
     pub server_charset: Option<&'static str>,
+    /// The session's sql_mode bits when the statement ran (`None` when the event does not say).
+    pub sql_mode: Option<u64>,
 }
 
 /// Status variable codes (sql/log_event.h, MariaDB's log_event.h).
@@ -54,6 +56,7 @@ struct StatusVars {
     client_collation: Option<u16>,
     server_collation: Option<u16>,
     ddl_xid: Option<u64>,
+    sql_mode: Option<u64>,
 }
 
 impl Query {
@@ -72,7 +75,8 @@ impl Query {
         let charset = vars.client_collation.map(Charset::from_collation_id).unwrap_or(Charset::Utf8);
         let sql = charset.decode_lossy(r.take_rest());
         let server_charset = vars.server_collation.and_then(charset_name_of_collation);
-        Ok(Self { thread_id, exec_time_s, error_code, schema, sql, ddl_xid: vars.ddl_xid, server_charset })
+        let ddl_xid = vars.ddl_xid;
+        Ok(Self { thread_id, exec_time_s, error_code, schema, sql, ddl_xid, server_charset, sql_mode: vars.sql_mode })
     }
 
     /// MariaDB QUERY_COMPRESSED: the statement text is zlib-compressed behind a MariaDB header.
@@ -156,7 +160,8 @@ fn parse_status_vars(bytes: &[u8]) -> StatusVars {
         while !r.is_empty() {
             match r.u8()? {
                 status::FLAGS2 | status::AUTO_INCREMENT | status::MASTER_DATA_WRITTEN => r.skip(4)?,
-                status::SQL_MODE | status::TABLE_MAP_FOR_UPDATE | status::MARIADB_XID => r.skip(8)?,
+                status::SQL_MODE => vars.sql_mode = Some(r.u64()?),
+                status::TABLE_MAP_FOR_UPDATE | status::MARIADB_XID => r.skip(8)?,
                 status::CATALOG => {
                     let len = usize::from(r.u8()?);
                     r.skip(len + 1)?;

@@ -136,33 +136,21 @@ impl SchemaHistory {
 
     /// Apply one statement of a QUERY event; `default_schema` is the event's schema.
     pub fn apply(&mut self, sql: &str, default_schema: &str) -> Result<(), HistoryError> {
-        self.apply_on_server(sql, default_schema, None)
+        self.apply_in(sql, default_schema, DdlContext::default())
     }
 
-    /// [`apply`](Self::apply) for a statement run with `server_charset` as the server's default
-    /// character set (the QUERY event's collation_server): what a database created without one
-    /// gets, and so the tables created in it without one. Unknown: utf8mb4, MySQL 8's default.
-    pub fn apply_on_server(
-        &mut self,
-        sql: &str,
-        default_schema: &str,
-        server_charset: Option<&str>,
-    ) -> Result<(), HistoryError> {
+    /// [`apply`](Self::apply) for a statement run in `context` (what its QUERY event says).
+    pub fn apply_in(&mut self, sql: &str, default_schema: &str, context: DdlContext<'_>) -> Result<(), HistoryError> {
         let mut lexer = Lexer::new(sql);
         let first = lexer.first_word();
         let tokens: Vec<Token> = lexer.collect();
         let mut p = Parser::new(&tokens, default_schema);
-        let result = self.statement(&first, &mut p, server_charset);
+        let result = self.statement(&first, &mut p, context);
         result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
     }
 
     /// A statement starting with `first` (its other tokens in `p`).
-    fn statement(
-        &mut self,
-        first: &str,
-        p: &mut Parser<'_>,
-        server_charset: Option<&str>,
-    ) -> Result<(), (String, String)> {
+    fn statement(&mut self, first: &str, p: &mut Parser<'_>, context: DdlContext<'_>) -> Result<(), (String, String)> {
         match first {
             "CREATE" => {
                 p.skip_words(&["OR", "REPLACE", "ONLINE", "OFFLINE"]);
@@ -172,7 +160,7 @@ impl SchemaHistory {
                 match p.word().as_str() {
                     "TABLE" => {
                         let start = p.at;
-                        if let Err((table, problem)) = self.create_table(p, server_charset) {
+                        if let Err((table, problem)) = self.create_table(p, context) {
                             // A table we did not know: untrack it rather than fail; it is looked up
                             // in information_schema when its rows arrive.
                             p.at = start;
@@ -195,7 +183,7 @@ impl SchemaHistory {
                         let schema = p.ident();
                         // Without a character set of its own it takes the server's; IF NOT EXISTS
                         // leaves a database already known as it was.
-                        if let Some(charset) = server_charset {
+                        if let Some(charset) = context.server_charset {
                             let known = self.schema_charsets.entry(schema.clone());
                             if if_not_exists {
                                 known.or_insert_with(|| charset.to_owned());
@@ -212,7 +200,7 @@ impl SchemaHistory {
             "ALTER" => {
                 p.skip_words(&["ONLINE", "OFFLINE", "IGNORE"]);
                 match p.word().as_str() {
-                    "TABLE" => self.alter_table(p, server_charset),
+                    "TABLE" => self.alter_table(p, context),
                     "DATABASE" | "SCHEMA" => {
                         let schema = p.altered_database();
                         self.database_options(p, schema);
@@ -277,7 +265,7 @@ impl SchemaHistory {
         }
     }
 
-    fn create_table(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
+    fn create_table(&mut self, p: &mut Parser<'_>, context: DdlContext<'_>) -> Result<(), (String, String)> {
         let if_not_exists = p.skip_if_not_exists();
         let name = p.name();
         if if_not_exists && self.tables.contains_key(&name) {
@@ -306,15 +294,15 @@ impl SchemaHistory {
         }
         let items = p.until_close().map_err(|e| (table.clone(), e))?;
         let options = &p.tokens[p.at..];
-        let table_charset =
-            table_charset_option(options).unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
+        let table_charset = table_charset_option(options)
+            .unwrap_or_else(|| self.inherited_charset(&name.schema, context.server_charset));
         let mut def = TableDef {
             charset: Some(table_charset.clone()),
             implicit_row_period: adds_implicit_row_period(p.tokens),
             ..TableDef::default()
         };
         for item in split_top_level(items) {
-            table_item(&mut def, item, &table_charset).map_err(|e| (table.clone(), e))?;
+            table_item(&mut def, item, &table_charset, context.oracle_types).map_err(|e| (table.clone(), e))?;
         }
         for item in split_top_level(items) {
             key_period_end(&mut def, item);
@@ -332,7 +320,7 @@ impl SchemaHistory {
         Ok(())
     }
 
-    fn alter_table(&mut self, p: &mut Parser<'_>, server_charset: Option<&str>) -> Result<(), (String, String)> {
+    fn alter_table(&mut self, p: &mut Parser<'_>, context: DdlContext<'_>) -> Result<(), (String, String)> {
         p.skip_if_exists();
         let mut name = p.name();
         let old_name = name.clone();
@@ -358,7 +346,7 @@ impl SchemaHistory {
         mark_untouched(&mut def, true);
         for spec in split_top_level(rest) {
             let table_charset =
-                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, server_charset));
+                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, context.server_charset));
             let mut s = Parser::new(spec, p.default_schema);
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
@@ -377,7 +365,7 @@ impl SchemaHistory {
                     for item in split_top_level(items) {
                         let (body, position) = split_position(item);
                         let mut added = TableDef { columns: Vec::new(), ..def.clone() };
-                        table_item(&mut added, body, &table_charset).map_err(fail)?;
+                        table_item(&mut added, body, &table_charset, context.oracle_types).map_err(fail)?;
                         key_period_end(&mut added, body);
                         key_added |= added.primary_key != def.primary_key;
                         def.primary_key = added.primary_key;
@@ -421,7 +409,7 @@ impl SchemaHistory {
                     s.eat_word("COLUMN");
                     let if_exists = s.skip_if_exists();
                     let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset).map_err(fail)?;
+                    let column = column_def(body, &table_charset, context.oracle_types).map_err(fail)?;
                     defined.push(column.name.clone());
                     replace_column(&mut def, &column.name.clone(), column, position, if_exists).map_err(fail)?;
                 }
@@ -430,7 +418,7 @@ impl SchemaHistory {
                     let if_exists = s.skip_if_exists();
                     let old = s.ident();
                     let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset).map_err(fail)?;
+                    let column = column_def(body, &table_charset, context.oracle_types).map_err(fail)?;
                     defined.push(column.name.clone());
                     replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
                 }
@@ -538,6 +526,27 @@ fn split_position(tokens: &[Token]) -> (&[Token], Position) {
     (tokens, Position::Keep)
 }
 
+/// What a statement's QUERY event says about how the server read it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DdlContext<'a> {
+    /// The server's default character set (collation_server): what a database created without
+    /// one gets, and so the tables created in it without one. Unknown: utf8mb4, MySQL 8's default.
+    pub server_charset: Option<&'a str>,
+    /// It ran under MariaDB's sql_mode=ORACLE: DATE is DATETIME, BLOB is LONGBLOB, and NUMBER,
+    /// VARCHAR2, RAW and CLOB are types.
+    pub oracle_types: bool,
+}
+
+impl<'a> DdlContext<'a> {
+    /// A statement run with this default character set on the server, in no special mode.
+    pub fn on_server(server_charset: Option<&'a str>) -> Self {
+        Self { server_charset, oracle_types: false }
+    }
+}
+
+/// MariaDB's sql_mode bit for ORACLE.
+pub const MARIADB_MODE_ORACLE: u64 = 1 << 9;
+
 /// Marks the columns an ALTER has not redefined (see [`original_position`]).
 const UNTOUCHED: char = '\u{1}';
 
@@ -605,7 +614,7 @@ fn replace_column(
 
 /// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (only the primary
 /// key matters).
-fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result<(), String> {
+fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, oracle_types: bool) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
     let mut p = Parser::new(item, "");
     if !first.quoted {
@@ -642,7 +651,7 @@ fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str) -> Result
             _ => {}
         }
     }
-    let column = column_def(item, table_charset)?;
+    let column = column_def(item, table_charset, oracle_types)?;
     if item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY")) {
         def.primary_key = vec![column.name.clone()];
     }
@@ -714,7 +723,7 @@ fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
 }
 
 /// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
-fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String> {
+fn column_def(tokens: &[Token], table_charset: &str, oracle_types: bool) -> Result<ColumnDef, String> {
     let mut p = Parser::new(tokens, "");
     let name = p.ident();
     if name.is_empty() {
@@ -748,6 +757,9 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
     } else {
         None
     };
+    if oracle_types && let Some(mariadb_type) = oracle_type(&type_name, args.is_some()) {
+        mariadb_type.clone_into(&mut type_name);
+    }
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset, mut compressed) = (data_type == "serial", false, None, false);
     let mut byte = false;
@@ -792,6 +804,13 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         "longtext" => "longblob",
         _ => data_type,
     };
+    let charset = if is_character(data_type) {
+        let default = if national { "utf8mb3" } else { table_charset };
+        Some(canonical_charset(&charset.unwrap_or_else(|| default.to_owned())))
+    } else {
+        None
+    };
+    let (data_type, args) = sized_text_or_blob(data_type, args, charset.as_deref());
     let (data_type, args) = declared_arguments(data_type, &type_name, args);
     let mut column_type = data_type.to_owned();
     if let Some(args) = &args {
@@ -809,13 +828,22 @@ fn column_def(tokens: &[Token], table_charset: &str) -> Result<ColumnDef, String
         column_type.push(' ');
         column_type.push_str(MARIADB_COMPRESSED);
     }
-    let charset = if is_character(data_type) {
-        let default = if national { "utf8mb3" } else { table_charset };
-        Some(canonical_charset(&charset.unwrap_or_else(|| default.to_owned())))
-    } else {
-        None
-    };
     Ok(ColumnDef { name, column_type, data_type: data_type.to_owned(), charset })
+}
+
+/// What MariaDB makes of a type name under sql_mode=ORACLE, where it differs (measured on 10.11):
+/// Oracle's names, DATE with a time, and BLOB as big as Oracle's.
+fn oracle_type(type_name: &str, has_arguments: bool) -> Option<&'static str> {
+    Some(match type_name {
+        "varchar2" => "varchar",
+        "number" if has_arguments => "decimal",
+        "number" => "double",
+        "date" => "datetime",
+        "raw" => "varbinary",
+        "clob" => "longtext",
+        "blob" if !has_arguments => "longblob",
+        _ => return None,
+    })
 }
 
 /// The type and arguments a column ends up with, as information_schema shows them: the defaults
@@ -895,12 +923,39 @@ fn is_numeric(data_type: &str) -> bool {
     matches!(data_type, "tinyint" | "smallint" | "mediumint" | "int" | "bigint" | "float" | "double" | "decimal")
 }
 
+/// The four sizes of text and of bytes, with the bytes each holds.
+const TEXT_TYPES: [(&str, u64); 4] =
+    [("tinytext", 255), ("text", 65_535), ("mediumtext", 16_777_215), ("longtext", 4_294_967_295)];
+const BLOB_TYPES: [(&str, u64); 4] =
+    [("tinyblob", 255), ("blob", 65_535), ("mediumblob", 16_777_215), ("longblob", 4_294_967_295)];
+
+/// `TEXT(n)` / `BLOB(n)`: the smallest size holding n characters of `charset` (bytes for BLOB), as
+/// the server picks it; `(0)` is the plain type. Other types as they are.
+fn sized_text_or_blob(
+    data_type: &'static str,
+    args: Option<String>,
+    charset: Option<&str>,
+) -> (&'static str, Option<String>) {
+    let sizes = match data_type {
+        "text" => &TEXT_TYPES,
+        "blob" => &BLOB_TYPES,
+        _ => return (data_type, args),
+    };
+    let Some(length) = args.as_deref().and_then(|a| a.trim().parse::<u64>().ok()) else {
+        return (data_type, args);
+    };
+    if length == 0 {
+        return (data_type, None);
+    }
+    let bytes = length.saturating_mul(charset.map_or(1, max_char_bytes));
+    let (name, _) = sizes.iter().find(|(_, capacity)| *capacity >= bytes).unwrap_or(&sizes[3]);
+    (name, None)
+}
+
 /// The type of a text column after CONVERT TO CHARACTER SET `to`: the server keeps its length in
 /// characters, so it grows to the smallest text type holding as many characters of `to` (a latin1
 /// TEXT becomes a utf8mb4 MEDIUMTEXT); it never shrinks. `None` for other types.
 fn text_type_after_conversion(data_type: &str, from: &str, to: &str) -> Option<&'static str> {
-    const TEXT_TYPES: [(&str, u64); 4] =
-        [("tinytext", 255), ("text", 65_535), ("mediumtext", 16_777_215), ("longtext", 4_294_967_295)];
     let at = TEXT_TYPES.iter().position(|(name, _)| *name == data_type)?;
     let needed = TEXT_TYPES[at].1 / max_char_bytes(from) * max_char_bytes(to);
     let (_, largest) = TEXT_TYPES[3];
@@ -1052,6 +1107,41 @@ mod tests {
         assert_eq!(h.get(&QualifiedName { schema: "db".into(), table: "d".into() }).unwrap().primary_key, ["id", "e"]);
     }
 
+    /// MariaDB 10.11 under sql_mode=ORACLE (information_schema's COLUMN_TYPE of each).
+    #[test]
+    fn oracle_mode_type_names() {
+        let mut h = SchemaHistory::default();
+        let oracle = DdlContext { server_charset: None, oracle_types: true };
+        h.apply_in(
+            "CREATE TABLE o (a NUMBER, b NUMBER(5), c NUMBER(10,2), d DATE, e VARCHAR2(7), f RAW(4), g CLOB, \
+             h BLOB, i BLOB(10), j TIMESTAMP)",
+            "db",
+            oracle,
+        )
+        .unwrap();
+        h.apply_in("ALTER TABLE o MODIFY a DATE, ADD (k NUMBER(3))", "db", oracle).unwrap();
+        let def = h.get(&QualifiedName { schema: "db".into(), table: "o".into() }).unwrap();
+        let types: Vec<&str> = def.columns.iter().map(|c| c.column_type.as_str()).collect();
+        let expected = [
+            "datetime",
+            "decimal(5,0)",
+            "decimal(10,2)",
+            "datetime",
+            "varchar(7)",
+            "varbinary(4)",
+            "longtext",
+            "longblob",
+            "tinyblob",
+            "timestamp",
+            "decimal(3,0)",
+        ];
+        assert_eq!(types, expected);
+        // Outside the mode, DATE and BLOB are MariaDB's own, and NUMBER is no type.
+        h.apply("CREATE TABLE m (d DATE, b BLOB)", "db").unwrap();
+        let def = h.get(&QualifiedName { schema: "db".into(), table: "m".into() }).unwrap();
+        assert_eq!(def.columns.iter().map(|c| c.column_type.as_str()).collect::<Vec<_>>(), ["date", "blob"]);
+    }
+
     #[test]
     fn create_alter_rename_drop() {
         let mut h = SchemaHistory::default();
@@ -1134,17 +1224,18 @@ mod tests {
             h.get(&QualifiedName { schema: schema.into(), table: t.into() }).unwrap().columns[0].charset.clone()
         };
         // A database created without one takes the server's, and its tables with it.
-        h.apply_on_server("CREATE DATABASE d", "x", Some("latin1")).unwrap();
-        h.apply_on_server("CREATE TABLE t (a VARCHAR(3))", "d", Some("utf8mb4")).unwrap();
+        h.apply_in("CREATE DATABASE d", "x", DdlContext::on_server(Some("latin1"))).unwrap();
+        h.apply_in("CREATE TABLE t (a VARCHAR(3))", "d", DdlContext::on_server(Some("utf8mb4"))).unwrap();
         assert_eq!(charset(&h, "d", "t").as_deref(), Some("latin1"));
         // IF NOT EXISTS on a known database changes nothing; a stated charset still wins.
-        h.apply_on_server("CREATE DATABASE IF NOT EXISTS d", "x", Some("utf8mb4")).unwrap();
-        h.apply_on_server("CREATE TABLE u (a VARCHAR(3)) CHARSET cp1251", "d", Some("utf8mb4")).unwrap();
-        h.apply_on_server("CREATE TABLE w (a VARCHAR(3))", "d", None).unwrap();
+        h.apply_in("CREATE DATABASE IF NOT EXISTS d", "x", DdlContext::on_server(Some("utf8mb4"))).unwrap();
+        h.apply_in("CREATE TABLE u (a VARCHAR(3)) CHARSET cp1251", "d", DdlContext::on_server(Some("utf8mb4")))
+            .unwrap();
+        h.apply_in("CREATE TABLE w (a VARCHAR(3))", "d", DdlContext::on_server(None)).unwrap();
         assert_eq!(charset(&h, "d", "u").as_deref(), Some("cp1251"));
         assert_eq!(charset(&h, "d", "w").as_deref(), Some("latin1"));
         // A database the history never saw created: the statement's server default, else utf8mb4.
-        h.apply_on_server("CREATE TABLE t (a VARCHAR(3))", "old", Some("latin1")).unwrap();
+        h.apply_in("CREATE TABLE t (a VARCHAR(3))", "old", DdlContext::on_server(Some("latin1"))).unwrap();
         h.apply("CREATE TABLE t (a VARCHAR(3))", "older").unwrap();
         assert_eq!(charset(&h, "old", "t").as_deref(), Some("latin1"));
         assert_eq!(charset(&h, "older", "t").as_deref(), Some("utf8mb4"));
@@ -1152,7 +1243,7 @@ mod tests {
         // adds columns in its database's.
         let name = QualifiedName { schema: "d".into(), table: "bare".into() };
         h.track(name.clone(), TableDef::default());
-        h.apply_on_server("ALTER TABLE bare ADD COLUMN a TEXT", "d", Some("utf8mb4")).unwrap();
+        h.apply_in("ALTER TABLE bare ADD COLUMN a TEXT", "d", DdlContext::on_server(Some("utf8mb4"))).unwrap();
         assert_eq!(charset(&h, "d", "bare").as_deref(), Some("latin1"));
     }
 

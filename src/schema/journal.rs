@@ -29,7 +29,7 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 
 use super::ddl::QualifiedName;
-use super::history::{HistoryError, SchemaHistory, TableDef};
+use super::history::{DdlContext, HistoryError, SchemaHistory, TableDef};
 use crate::event::BinlogPosition;
 
 /// One change to the schema history, at the binlog position of the event it precedes.
@@ -60,6 +60,10 @@ pub enum HistoryRecord {
         /// was kept, and when the event did not say).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         server_charset: Option<String>,
+        /// It ran under MariaDB's sql_mode=ORACLE (absent: it did not, or was recorded before
+        /// this was kept).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        oracle_types: bool,
     },
     BaseTable {
         at: BinlogPosition,
@@ -102,8 +106,9 @@ impl HistoryRecord {
                 history.untrack(&QualifiedName { schema: schema.clone(), table: table.clone() });
                 Ok(())
             }
-            Self::Ddl { default_schema, sql, server_charset, .. } => {
-                history.apply_on_server(sql, default_schema, server_charset.as_deref())
+            Self::Ddl { default_schema, sql, server_charset, oracle_types, .. } => {
+                let context = DdlContext { server_charset: server_charset.as_deref(), oracle_types: *oracle_types };
+                history.apply_in(sql, default_schema, context)
             }
             Self::TrackSchema { schema, charset, .. } | Self::BaseCharset { schema, charset, .. } => {
                 history.set_schema_charset(schema.clone(), charset.clone());
@@ -217,7 +222,13 @@ mod tests {
     }
 
     fn ddl(position: BinlogPosition, sql: &str) -> HistoryRecord {
-        HistoryRecord::Ddl { at: position, default_schema: "s".into(), sql: sql.into(), server_charset: None }
+        HistoryRecord::Ddl {
+            at: position,
+            default_schema: "s".into(),
+            sql: sql.into(),
+            server_charset: None,
+            oracle_types: false,
+        }
     }
 
     fn columns(history: &SchemaHistory) -> Vec<String> {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
 use super::history::{
-    ColumnDef, HistoryError, SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
+    ColumnDef, DdlContext, HistoryError, MARIADB_MODE_ORACLE, SchemaHistory, TableDef, canonical_charset,
+    charset_of_collation, is_hidden,
 };
 use super::journal::{HistoryRecord, compare_positions};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
@@ -225,12 +226,17 @@ impl SchemaRegistry {
         if !matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             return Ok(());
         }
-        match self.history.apply_on_server(&query.sql, &query.schema, query.server_charset) {
+        // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
+        let oracle_types = self.column_types == ColumnTypeStyle::Mariadb
+            && query.sql_mode.is_some_and(|mode| mode & MARIADB_MODE_ORACLE != 0);
+        let context = DdlContext { server_charset: query.server_charset, oracle_types };
+        match self.history.apply_in(&query.sql, &query.schema, context) {
             Ok(()) => self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
                 default_schema: query.schema.clone(),
                 sql: query.sql.clone(),
                 server_charset: query.server_charset.map(str::to_owned),
+                oracle_types,
             }),
             Err(e) => match statement {
                 Statement::TableDdl { tables, .. } if !tables.iter().any(|t| captured(&t.schema, &t.table)) => {
@@ -676,6 +682,7 @@ mod tests {
             sql: sql.into(),
             ddl_xid: None,
             server_charset: None,
+            sql_mode: None,
         }
     }
 
