@@ -652,6 +652,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             sql: format!("ALTER TABLE t ADD COLUMN c{i} INT"),
             server_charset: None,
             oracle_types: false,
+            no_backslash_escapes: false,
         });
     }
     store.append(&records).await.unwrap();
@@ -676,6 +677,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             sql: "ALTER TABLE t DROP COLUMN c1".into(),
             server_charset: Some("latin1".into()),
             oracle_types: false,
+            no_backslash_escapes: false,
         }])
         .await
         .unwrap();
@@ -788,12 +790,12 @@ async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
     stack.down(&["mariadb"]);
 }
 
-/// MariaDB's sql_mode=ORACLE changes what type names mean (DATE holds a time, BLOB is LONGBLOB,
-/// NUMBER is DECIMAL or DOUBLE, VARCHAR2/RAW/CLOB exist); the QUERY event records the mode. With
-/// MINIMAL metadata only the tracked types say how to read the rows: they decode as MariaDB shows
-/// them.
+/// sql_modes that change how DDL reads, recorded in each QUERY event: MariaDB's ORACLE changes what
+/// type names mean (DATE holds a time, BLOB is LONGBLOB, NUMBER is DECIMAL or DOUBLE,
+/// VARCHAR2/RAW/CLOB exist), NO_BACKSLASH_ESCAPES makes `'x\'` a whole string. With MINIMAL
+/// metadata only the tracked columns say how to read the rows: they decode as MariaDB shows them.
 #[tokio::test(flavor = "multi_thread")]
-async fn tables_created_under_sql_mode_oracle_decode_as_mariadb_shows_them() {
+async fn ddl_under_sql_mode_oracle_or_no_backslash_escapes_is_read_as_mariadb_reads_it() {
     let stack = minimal_metadata_mariadb();
     let mut db = TestDb::create(&stack.mysql(), "oracle").await;
     db.exec("SET SESSION sql_mode = 'ORACLE'").await;
@@ -809,6 +811,10 @@ async fn tables_created_under_sql_mode_oracle_decode_as_mariadb_shows_them() {
     // The same names mean MariaDB's own types again.
     db.exec("CREATE TABLE m (id INT PRIMARY KEY, d DATE, b BLOB)").await;
     db.exec("INSERT INTO m VALUES (1, '2024-01-02', 'blob')").await;
+    db.exec("SET SESSION sql_mode = 'NO_BACKSLASH_ESCAPES'").await;
+    db.exec(r"CREATE TABLE e (a VARCHAR(5) DEFAULT 'x\', b INT, c TEXT COMMENT 'y\', id INT PRIMARY KEY)").await;
+    db.exec(r"ALTER TABLE e ADD COLUMN f VARCHAR(3) DEFAULT '\' FIRST, ADD COLUMN g INT").await;
+    db.exec("INSERT INTO e (id, a, b, c, f, g) VALUES (1, 'a', 2, 'c', 'f', 3)").await;
     let shown_o = db
         .query("SELECT id, v, CAST(d AS CHAR), CAST(n AS CHAR), CAST(n2 AS CHAR), r, c, b, CAST(d2 AS CHAR), n3 FROM o ORDER BY id")
         .await;
@@ -825,5 +831,7 @@ async fn tables_created_under_sql_mode_oracle_decode_as_mariadb_shows_them() {
         .collect();
     assert_eq!(decoded, shown_o);
     assert_eq!(rows("m"), [&serde_json::json!({"id": "1", "d": "2024-01-02", "b": "blob"})]);
+    let e = serde_json::json!({"id": "1", "a": "a", "b": "2", "c": "c", "f": "f", "g": "3"});
+    assert_eq!(rows("e"), [&e]);
     stack.down(&["mariadb"]);
 }

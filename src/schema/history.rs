@@ -141,7 +141,8 @@ impl SchemaHistory {
 
     /// [`apply`](Self::apply) for a statement run in `context` (what its QUERY event says).
     pub fn apply_in(&mut self, sql: &str, default_schema: &str, context: DdlContext<'_>) -> Result<(), HistoryError> {
-        let mut lexer = Lexer::new(sql);
+        let mut lexer =
+            if context.no_backslash_escapes { Lexer::without_backslash_escapes(sql) } else { Lexer::new(sql) };
         let first = lexer.first_word();
         let tokens: Vec<Token> = lexer.collect();
         let mut p = Parser::new(&tokens, default_schema);
@@ -535,17 +536,21 @@ pub struct DdlContext<'a> {
     /// It ran under MariaDB's sql_mode=ORACLE: DATE is DATETIME, BLOB is LONGBLOB, and NUMBER,
     /// VARCHAR2, RAW and CLOB are types.
     pub oracle_types: bool,
+    /// It ran under sql_mode NO_BACKSLASH_ESCAPES: a backslash in a string is itself.
+    pub no_backslash_escapes: bool,
 }
 
 impl<'a> DdlContext<'a> {
     /// A statement run with this default character set on the server, in no special mode.
     pub fn on_server(server_charset: Option<&'a str>) -> Self {
-        Self { server_charset, oracle_types: false }
+        Self { server_charset, ..Self::default() }
     }
 }
 
 /// MariaDB's sql_mode bit for ORACLE.
 pub const MARIADB_MODE_ORACLE: u64 = 1 << 9;
+/// The sql_mode bit for NO_BACKSLASH_ESCAPES (MySQL's and MariaDB's).
+pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
 
 /// Marks the columns an ALTER has not redefined (see [`original_position`]).
 const UNTOUCHED: char = '\u{1}';
@@ -1111,7 +1116,7 @@ mod tests {
     #[test]
     fn oracle_mode_type_names() {
         let mut h = SchemaHistory::default();
-        let oracle = DdlContext { server_charset: None, oracle_types: true };
+        let oracle = DdlContext { oracle_types: true, ..DdlContext::default() };
         h.apply_in(
             "CREATE TABLE o (a NUMBER, b NUMBER(5), c NUMBER(10,2), d DATE, e VARCHAR2(7), f RAW(4), g CLOB, \
              h BLOB, i BLOB(10), j TIMESTAMP)",

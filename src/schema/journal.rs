@@ -64,6 +64,10 @@ pub enum HistoryRecord {
         /// this was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         oracle_types: bool,
+        /// It ran under sql_mode NO_BACKSLASH_ESCAPES (absent: it did not, or was recorded
+        /// before this was kept).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        no_backslash_escapes: bool,
     },
     BaseTable {
         at: BinlogPosition,
@@ -106,8 +110,12 @@ impl HistoryRecord {
                 history.untrack(&QualifiedName { schema: schema.clone(), table: table.clone() });
                 Ok(())
             }
-            Self::Ddl { default_schema, sql, server_charset, oracle_types, .. } => {
-                let context = DdlContext { server_charset: server_charset.as_deref(), oracle_types: *oracle_types };
+            Self::Ddl { default_schema, sql, server_charset, oracle_types, no_backslash_escapes, .. } => {
+                let context = DdlContext {
+                    server_charset: server_charset.as_deref(),
+                    oracle_types: *oracle_types,
+                    no_backslash_escapes: *no_backslash_escapes,
+                };
                 history.apply_in(sql, default_schema, context)
             }
             Self::TrackSchema { schema, charset, .. } | Self::BaseCharset { schema, charset, .. } => {
@@ -228,6 +236,7 @@ mod tests {
             sql: sql.into(),
             server_charset: None,
             oracle_types: false,
+            no_backslash_escapes: false,
         }
     }
 

@@ -52,11 +52,18 @@ pub(super) struct Lexer<'a> {
     sql: &'a str,
     /// Byte offset of the next unread character.
     at: usize,
+    /// A backslash in a string escapes the next character (not under sql_mode NO_BACKSLASH_ESCAPES).
+    backslash_escapes: bool,
 }
 
 impl<'a> Lexer<'a> {
     pub(super) fn new(sql: &'a str) -> Self {
-        Self { sql, at: 0 }
+        Self { sql, at: 0, backslash_escapes: true }
+    }
+
+    /// A lexer for a statement run under sql_mode NO_BACKSLASH_ESCAPES (`'a\'` is the string `a\`).
+    pub(super) fn without_backslash_escapes(sql: &'a str) -> Self {
+        Self { backslash_escapes: false, ..Self::new(sql) }
     }
 
     /// The statement's first word, upper-cased ("" if it starts with something else), past
@@ -94,7 +101,7 @@ impl<'a> Lexer<'a> {
                 self.at = body_start + i + 1;
                 break;
             }
-            match chars.next_if(|_| c == '\\' && quote != '`') {
+            match chars.next_if(|_| c == '\\' && quote != '`' && self.backslash_escapes) {
                 Some((_, escaped)) => text.push(escaped),
                 None => text.push(c),
             }
@@ -350,6 +357,14 @@ mod tests {
         assert_eq!(texts("/* only a comment"), []);
         assert_eq!(texts("'unterminated"), [("unterminated".into(), false, true)]);
         assert_eq!(texts("`é`.ü≠"), [("é".into(), true, false), w("."), w("ü"), w("≠")]);
+    }
+
+    #[test]
+    fn backslashes_escape_unless_the_mode_says_not() {
+        let strings = |lexer: Lexer<'_>| lexer.filter(|t| t.string).map(|t| t.text).collect::<Vec<_>>();
+        let sql = r"'x\' 'y'";
+        assert_eq!(strings(Lexer::new(sql)), ["x' ", ""]);
+        assert_eq!(strings(Lexer::without_backslash_escapes(sql)), [r"x\", "y"]);
     }
 
     #[test]
