@@ -163,6 +163,9 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE z7 (id INT PRIMARY KEY, a BLOB(10), b BLOB(256), c BLOB(65536), d TEXT(63), e TEXT(64), \
          f TEXT(100) CHARSET latin1, g TEXT(16384), h TEXT(0), i BLOB(16777216))",
         "ALTER TABLE z7 MODIFY a TEXT(86) CHARSET utf8mb3, ADD j BLOB(255), CHANGE d d2 TEXT(5) CHARSET binary",
+        // Double-quoted ENUM/SET labels and defaults (strings outside sql_mode ANSI_QUOTES).
+        r#"CREATE TABLE z8 (id INT PRIMARY KEY, e ENUM("x", "y's"), s SET("a","b"), d VARCHAR(5) DEFAULT "q\"r")"#,
+        r#"ALTER TABLE z8 MODIFY e ENUM("x", "y's", 'z"'), ADD f INT COMMENT "a, (b)""#,
         // MariaDB sequences are tables of a fixed shape.
         "CREATE SEQUENCE seq1 START WITH 100 INCREMENT BY 5",
         "CREATE SEQUENCE IF NOT EXISTS seq1",

@@ -1029,7 +1029,8 @@ pub fn canonical_charset(name: &str) -> String {
 fn render_tokens(tokens: &[Token]) -> String {
     let mut out = String::new();
     for t in tokens {
-        if t.string {
+        // Type arguments hold no identifiers: "x" in ENUM("x") is a string in every sql_mode.
+        if t.string || t.double_quoted {
             out.push('\'');
             out.push_str(&t.text.replace('\'', "''"));
             out.push('\'');

@@ -16,11 +16,14 @@ pub(super) struct Token {
     pub(super) quoted: bool,
     /// A 'string' literal.
     pub(super) string: bool,
+    /// In "double quotes": an identifier under sql_mode ANSI_QUOTES, else a string (as in
+    /// `ENUM("a", "b")`, which is a string in every mode).
+    pub(super) double_quoted: bool,
 }
 
 impl Token {
     fn word(text: String) -> Self {
-        Self { text, quoted: false, string: false }
+        Self { text, quoted: false, string: false, double_quoted: false }
     }
 
     /// A single punctuation character.
@@ -106,7 +109,7 @@ impl<'a> Lexer<'a> {
                 None => text.push(c),
             }
         }
-        Token { text, quoted: quote != '\'', string: quote == '\'' }
+        Token { text, quoted: quote != '\'', string: quote == '\'', double_quoted: quote == '"' }
     }
 }
 
