@@ -436,9 +436,7 @@ impl Assembler {
         if query.is_commit() || query.is_rollback() {
             return Ok(self.commit(header));
         }
-        let statement = ddl::classify(&query.sql, &query.schema);
         self.ensure_open(header);
-        let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         if self.open.as_ref().is_some_and(|o| o.alter_without_effect) {
             tracing::debug!(
                 position = %self.origin(header).position,
@@ -447,6 +445,8 @@ impl Assembler {
             );
             return Ok(self.commit(header));
         }
+        let statement = ddl::classify(&query.sql, &query.schema);
+        let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         match &statement {
             Statement::TableDdl { kind, tables } => {
                 self.apply_ddl(header, &statement, &query).await?;
