@@ -669,12 +669,19 @@ async fn an_encrypted_binlog_streams_its_rows() {
         key_file.display()
     ));
     let create = "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))";
-    let (mut db, config, sluice) = running_on_server(&shared, &mysql.mysql(), "encrypted", create).await;
+    let (mut db, config, mut sluice) = running_on_server(&shared, &mysql.mysql(), "encrypted", create).await;
     assert_eq!(db.query("SELECT @@encrypt_binlog").await[0][0].as_deref(), Some("1"));
     db.exec("INSERT INTO t VALUES (1, 'secret'), (2, 'kept')").await;
     db.exec("UPDATE t SET v = 'changed' WHERE id = 2").await;
     let records = consume_ids(&shared.kafka, &config.topic, "t", [1, 2], WAIT).await;
     assert_eq!(inserted_row(&records, "t", "1").unwrap()["v"], "secret", "{}", sluice.log());
+    // A restart resumes from the cursor, inside the encrypted file.
+    cursor_at_binlog_end(&mut db, &sluice).await;
+    sluice.kill9();
+    sluice.restart();
+    db.exec("INSERT INTO t VALUES (3, 'after the restart')").await;
+    let records = consume_ids(&shared.kafka, &config.topic, "t", [3], WAIT).await;
+    assert_eq!(inserted_row(&records, "t", "3").unwrap()["v"], "after the restart", "{}", sluice.log());
     // The file on disk is encrypted: the row's text is not in it.
     db.exec("FLUSH BINARY LOGS").await;
     let on_disk: Vec<u8> = mysql.binlog_files().iter().flat_map(|f| std::fs::read(f).unwrap()).collect();
