@@ -952,9 +952,13 @@ fn sized_text_or_blob(
     if length == 0 {
         return (data_type, None);
     }
-    let bytes = length.saturating_mul(charset.map_or(1, max_char_bytes));
-    let (name, _) = sizes.iter().find(|(_, capacity)| *capacity >= bytes).unwrap_or(&sizes[3]);
-    (name, None)
+    (smallest_holding(sizes, length.saturating_mul(charset.map_or(1, max_char_bytes))), None)
+}
+
+/// The first of `sizes` (ascending) that holds `bytes`, else the largest.
+fn smallest_holding(sizes: &[(&'static str, u64)], bytes: u64) -> &'static str {
+    let (name, _) = sizes.iter().find(|(_, capacity)| *capacity >= bytes).unwrap_or(&sizes[sizes.len() - 1]);
+    name
 }
 
 /// The type of a text column after CONVERT TO CHARACTER SET `to`: the server keeps its length in
@@ -963,8 +967,7 @@ fn sized_text_or_blob(
 fn text_type_after_conversion(data_type: &str, from: &str, to: &str) -> Option<&'static str> {
     let at = TEXT_TYPES.iter().position(|(name, _)| *name == data_type)?;
     let needed = TEXT_TYPES[at].1 / max_char_bytes(from) * max_char_bytes(to);
-    let (_, largest) = TEXT_TYPES[3];
-    TEXT_TYPES[at..].iter().find(|(_, capacity)| *capacity >= needed.min(largest)).map(|(name, _)| *name)
+    Some(smallest_holding(&TEXT_TYPES[at..], needed))
 }
 
 /// Bytes of a character set's longest character (information_schema.CHARACTER_SETS.MAXLEN).
