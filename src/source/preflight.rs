@@ -2,7 +2,7 @@
 //! and metadata, the privileges a replica needs, and a resume position still on the server. Every
 //! problem is reported, each with its fix; the caller decides which ones stop it.
 
-use super::{Connection, Flavor, SourceError, server};
+use super::{Connection, SourceError, server};
 use crate::event::BinlogPosition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -24,7 +24,7 @@ impl Finding {
     fn error(problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { severity: Severity::Error, problem: problem.into(), fix: fix.into() }
     }
-    fn warning(problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn warning(problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { severity: Severity::Warning, problem: problem.into(), fix: fix.into() }
     }
 }
@@ -32,65 +32,8 @@ impl Finding {
 /// Run every check on a connected server. `resume_from` is the position Sluice would start at, if
 /// it is a file position.
 pub async fn check(conn: &mut Connection, resume_from: Option<&BinlogPosition>) -> Result<Vec<Finding>, SourceError> {
-    let mut findings = Vec::new();
-    let var = |v: Option<String>| v.unwrap_or_default().to_ascii_uppercase();
-
-    if var(conn.global_variable("log_bin").await?) != "ON" {
-        findings.push(Finding::error(
-            "binary logging is off (log_bin=OFF)",
-            "start the server with log_bin=mysql-bin (and server_id set) in its configuration",
-        ));
-    }
-    let format = var(conn.global_variable("binlog_format").await?);
-    if format != "ROW" {
-        findings.push(Finding::error(
-            format!("binlog_format is {format}, not ROW: row changes would not be in the binlog"),
-            "SET GLOBAL binlog_format='ROW' and put binlog_format=ROW in the server configuration",
-        ));
-    }
-    let image = var(conn.global_variable("binlog_row_image").await?);
-    if !image.is_empty() && image != "FULL" {
-        findings.push(Finding::warning(
-            format!("binlog_row_image is {image}: UPDATE/DELETE events will lack unchanged columns"),
-            "SET GLOBAL binlog_row_image='FULL' and put binlog_row_image=FULL in the server configuration",
-        ));
-    }
-    match conn.global_variable("binlog_row_metadata").await? {
-        None => findings.push(Finding::warning(
-            "the server has no binlog_row_metadata (MySQL < 8.0.1 / MariaDB < 10.5): column names come from \
-             Sluice's schema history (information_schema at a fresh start or when a table is first seen, then \
-             the binlog's DDL), which cannot follow DDL it fails to parse or tables first seen after they changed",
-            "upgrade the server, or avoid schema changes on captured tables while Sluice lags behind",
-        )),
-        Some(v) if !v.eq_ignore_ascii_case("FULL") => findings.push(Finding::warning(
-            format!(
-                "binlog_row_metadata is {v}: column names and types come from Sluice's schema history \
-                 (information_schema at a fresh start or when a table is first seen, then the binlog's DDL)"
-            ),
-            "SET GLOBAL binlog_row_metadata='FULL' and put binlog_row_metadata=FULL in the server configuration",
-        )),
-        Some(_) => {}
-    }
-    if var(conn.global_variable("binlog_checksum").await?) == "NONE" {
-        findings.push(Finding::warning(
-            "binlog_checksum is NONE: corrupted events cannot be detected",
-            "SET GLOBAL binlog_checksum='CRC32'",
-        ));
-    }
-    if conn.flavor == Flavor::Mysql {
-        if var(conn.global_variable("binlog_transaction_compression").await?) == "ON" {
-            findings.push(Finding::error(
-                "binlog_transaction_compression is ON, which Sluice does not decode yet",
-                "SET GLOBAL binlog_transaction_compression=OFF",
-            ));
-        }
-        if var(conn.global_variable("binlog_row_value_options").await?).contains("PARTIAL_JSON") {
-            findings.push(Finding::error(
-                "binlog_row_value_options=PARTIAL_JSON writes JSON updates as diffs Sluice does not apply yet",
-                "SET GLOBAL binlog_row_value_options=''",
-            ));
-        }
-    }
+    let settings = Settings::read(conn).await?;
+    let mut findings = settings.findings();
     findings.extend(check_grants(conn).await?);
     if let Some(position) = resume_from {
         let files = server::binlog_files(conn).await?;
@@ -106,6 +49,100 @@ pub async fn check(conn: &mut Connection, resume_from: Option<&BinlogPosition>) 
         }
     }
     Ok(findings)
+}
+
+/// The server variables the checks read, as `SHOW GLOBAL VARIABLES` gives them (upper-cased);
+/// `None` where the server has no such variable.
+#[derive(Debug, Clone)]
+struct Settings {
+    log_bin: Option<String>,
+    binlog_format: Option<String>,
+    binlog_row_image: Option<String>,
+    binlog_row_metadata: Option<String>,
+    binlog_checksum: Option<String>,
+    /// MySQL 8.0.3+.
+    binlog_row_value_options: Option<String>,
+}
+
+impl Settings {
+    async fn read(conn: &mut Connection) -> Result<Self, SourceError> {
+        let mut var = async |name: &str| -> Result<Option<String>, SourceError> {
+            Ok(conn.global_variable(name).await?.map(|v| v.to_ascii_uppercase()))
+        };
+        Ok(Self {
+            log_bin: var("log_bin").await?,
+            binlog_format: var("binlog_format").await?,
+            binlog_row_image: var("binlog_row_image").await?,
+            binlog_row_metadata: var("binlog_row_metadata").await?,
+            binlog_checksum: var("binlog_checksum").await?,
+            binlog_row_value_options: var("binlog_row_value_options").await?,
+        })
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        if self.log_bin.as_deref() != Some("ON") {
+            findings.push(Finding::error(
+                "binary logging is off (log_bin=OFF)",
+                "start the server with log_bin=mysql-bin (and server_id set) in its configuration",
+            ));
+        }
+        let format = self.binlog_format.as_deref().unwrap_or_default();
+        if format != "ROW" {
+            findings.push(Finding::error(
+                format!("binlog_format is {format}, not ROW: row changes would not be in the binlog"),
+                "SET GLOBAL binlog_format='ROW' and put binlog_format=ROW in the server configuration",
+            ));
+        }
+        let image = self.binlog_row_image.as_deref().unwrap_or("FULL");
+        match image {
+            "FULL" => {}
+            // MariaDB 11.4+: whole before-images, only the changed columns after.
+            "FULL_NODUP" => findings.push(Finding::warning(
+                "binlog_row_image is FULL_NODUP: an UPDATE's new values hold only the columns it changed",
+                "SET GLOBAL binlog_row_image='FULL' and put binlog_row_image=FULL in the server configuration",
+            )),
+            _ => findings.push(Finding::warning(
+                format!("binlog_row_image is {image}: UPDATE/DELETE events will lack unchanged columns"),
+                "SET GLOBAL binlog_row_image='FULL' and put binlog_row_image=FULL in the server configuration",
+            )),
+        }
+        match &self.binlog_row_metadata {
+            None => findings.push(Finding::warning(
+                "the server has no binlog_row_metadata (MySQL < 8.0.1 / MariaDB < 10.5): column names come from \
+                 Sluice's schema history (information_schema at a fresh start or when a table is first seen, then \
+                 the binlog's DDL), which cannot follow DDL it fails to parse or tables first seen after they changed",
+                "upgrade the server, or avoid schema changes on captured tables while Sluice lags behind",
+            )),
+            Some(v) if v != "FULL" => findings.push(Finding::warning(
+                format!(
+                    "binlog_row_metadata is {v}: column names and types come from Sluice's schema history \
+                     (information_schema at a fresh start or when a table is first seen, then the binlog's DDL)"
+                ),
+                "SET GLOBAL binlog_row_metadata='FULL' and put binlog_row_metadata=FULL in the server configuration",
+            )),
+            Some(_) => {}
+        }
+        if self.binlog_checksum.as_deref() == Some("NONE") {
+            findings.push(Finding::warning(
+                "binlog_checksum is NONE: corrupted events cannot be detected",
+                "SET GLOBAL binlog_checksum='CRC32'",
+            ));
+        }
+        // A partial JSON update is a diff against the before-image's document, which only a FULL
+        // before-image is sure to hold (MINIMAL has just the key, NOBLOB leaves JSON out).
+        if self.binlog_row_value_options.as_deref().is_some_and(|o| o.contains("PARTIAL_JSON")) && image != "FULL" {
+            findings.push(Finding::error(
+                format!(
+                    "binlog_row_value_options=PARTIAL_JSON with binlog_row_image={image}: a JSON update is logged as \
+                     a diff against a before-image that lacks the document, so Sluice cannot rebuild the new value \
+                     and would stop at the first one"
+                ),
+                "SET GLOBAL binlog_row_value_options='' (or binlog_row_image='FULL'), in the server configuration too",
+            ));
+        }
+        findings
+    }
 }
 
 /// REPLICATION SLAVE (to dump), REPLICATION CLIENT / BINLOG MONITOR (to read positions), SELECT (to
@@ -141,4 +178,50 @@ async fn check_grants(conn: &mut Connection) -> Result<Vec<Finding>, SourceError
         ));
     }
     Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a MySQL 8 set up as the README says reports.
+    fn mysql8() -> Settings {
+        let on = |v: &str| Some(v.to_owned());
+        Settings {
+            log_bin: on("ON"),
+            binlog_format: on("ROW"),
+            binlog_row_image: on("FULL"),
+            binlog_row_metadata: on("FULL"),
+            binlog_checksum: on("CRC32"),
+            binlog_row_value_options: on(""),
+        }
+    }
+
+    #[test]
+    fn a_server_set_up_for_cdc_has_nothing_to_report() {
+        assert_eq!(mysql8().findings(), []);
+    }
+
+    /// Both are decoded (TRANSACTION_PAYLOAD, PARTIAL_UPDATE_ROWS), so neither stops Sluice — but
+    /// a partial JSON update needs the document in the before-image.
+    #[test]
+    fn partial_json_is_refused_only_without_full_before_images() {
+        let partial = Settings { binlog_row_value_options: Some("PARTIAL_JSON".into()), ..mysql8() };
+        assert_eq!(partial.findings(), []);
+        for image in ["MINIMAL", "NOBLOB"] {
+            let findings = Settings { binlog_row_image: Some(image.into()), ..partial.clone() }.findings();
+            let severities: Vec<Severity> = findings.iter().map(|f| f.severity).collect();
+            assert_eq!(severities, [Severity::Warning, Severity::Error], "{findings:?}");
+            assert!(findings[1].problem.contains(&format!("PARTIAL_JSON with binlog_row_image={image}")));
+        }
+    }
+
+    #[test]
+    fn mariadb_without_the_mysql_variables_and_with_full_nodup() {
+        let mariadb = Settings { binlog_row_value_options: None, ..mysql8() };
+        assert_eq!(mariadb.findings(), []);
+        let nodup = Settings { binlog_row_image: Some("FULL_NODUP".into()), ..mariadb }.findings();
+        assert_eq!(nodup.len(), 1);
+        assert!(nodup[0].problem.contains("only the columns it changed"), "{nodup:?}");
+    }
 }
