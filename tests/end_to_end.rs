@@ -865,3 +865,68 @@ async fn legacy_charsets_match_mariadb() {
     }
     drop(sluice);
 }
+
+/// MariaDB (and MySQL up to 8.x) applies a foreign key's ON DELETE/UPDATE action below the binlog:
+/// the parent's change is published, the child rows it changes never reach Sluice. So every such
+/// foreign key on a captured table is named — by `sluice check`, at `sluice run`'s start, and when
+/// a DDL declares one — and RESTRICT keys and uncaptured children are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_keys_that_change_captured_rows_below_the_binlog_are_named() {
+    let stack = stack();
+    let mut db = TestDb::create(&stack.mysql, "fk").await;
+    let name = db.name.clone();
+    db.exec("CREATE TABLE par (id INT PRIMARY KEY)").await;
+    for (table, constraint, action) in [
+        ("chi", "chi_par", "ON DELETE CASCADE"),
+        ("kept", "kept_par", "ON DELETE RESTRICT"),
+        ("other", "other_par", "ON DELETE SET NULL"),
+    ] {
+        db.exec(&format!(
+            "CREATE TABLE {table} (id INT PRIMARY KEY, pid INT, CONSTRAINT {constraint} FOREIGN KEY (pid) \
+             REFERENCES par (id) {action})"
+        ))
+        .await;
+    }
+    let mut config = SluiceConfig::new(&stack, &name);
+    config.include = vec![format!("{name}\\.(par|chi|kept|_warmup)")];
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+
+    let chi = format!("{name}.chi (chi_par -> {name}.par ON DELETE CASCADE)");
+    let (code, check) = sluice_command(&["check", "--config", &sluice.config_path().display().to_string()]);
+    assert_eq!(code, 0, "{check}");
+    for output in [check, sluice.log()] {
+        assert!(output.contains("1 foreign key(s) change captured tables when their parent changes"), "{output}");
+        assert!(output.contains(&chi), "{output}");
+        assert!(!output.contains("kept_par") && !output.contains("other_par"), "{output}");
+    }
+
+    db.exec("ALTER TABLE kept ADD CONSTRAINT kept_late FOREIGN KEY (pid) REFERENCES par (id) ON UPDATE SET NULL").await;
+    let late = format!("{name}.kept (kept_late -> {name}.par ON UPDATE SET NULL)");
+    eventually(WAIT, "the ALTER's foreign key to be named", || async { sluice.log().contains(&late).then_some(()) })
+        .await;
+
+    // Why: the cascade's DELETE of chi's row is not in the binlog.
+    db.exec("INSERT INTO par VALUES (1)").await;
+    db.exec("INSERT INTO chi VALUES (10, 1)").await;
+    db.exec("DELETE FROM par WHERE id = 1").await;
+    assert!(db.query("SELECT id FROM chi").await.is_empty());
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || {
+            consume_until(&kafka, &topic, WAIT, |records| {
+                records.iter().any(|r| r.json["table"] == "par" && r.json["type"] == "DELETE")
+            })
+        }
+    })
+    .await
+    .unwrap();
+    let mut changes: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| matches!(r.json["table"].as_str(), Some("par" | "chi")))
+        .map(|r| (r.json["table"].as_str().unwrap().to_owned(), r.json["type"].as_str().unwrap().to_owned()))
+        .collect();
+    changes.sort();
+    let expected = [("chi", "INSERT"), ("par", "DELETE"), ("par", "INSERT")].map(|(t, k)| (t.to_owned(), k.to_owned()));
+    assert_eq!(changes, expected, "the cascade's DELETE of chi's row is not in the binlog");
+}

@@ -45,9 +45,9 @@ use crate::event::{
     BinlogPosition, Change, DdlChange, EventOrigin, Gtid, GtidSet, Position, RowChange, RowKind, RowsChange,
     TransactionChunk,
 };
-use crate::schema::ddl::{self, Statement};
+use crate::schema::ddl::{self, QualifiedName, Statement};
 use crate::schema::journal::HistoryRecord;
-use crate::schema::{SchemaError, SchemaRegistry};
+use crate::schema::{SchemaError, SchemaRegistry, foreign_keys};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
@@ -451,6 +451,9 @@ impl Assembler {
             Statement::TableDdl { kind, tables } => {
                 self.apply_ddl(header, &statement, &query).await?;
                 let captured = tables.iter().find(|t| self.config.filter.matches(&t.schema, &t.table));
+                if let Some(child) = tables.first().filter(|t| Some(*t) == captured && !skipped) {
+                    self.warn_of_cascades(header, &query, child);
+                }
                 if let Some(table) = captured
                     && self.config.emit_ddl
                     && !skipped
@@ -576,6 +579,15 @@ impl Assembler {
             .apply_ddl(statement, query, &at, |schema, table| filter.matches(schema, table))
             .await
             .map_err(|source| AssembleError::Schema { position: at, source })
+    }
+
+    /// A DDL that gives a captured table a foreign key whose action changes its rows: those
+    /// changes will not be in the binlog (see [`foreign_keys`]).
+    fn warn_of_cascades(&self, header: &EventHeader, query: &crate::binlog::query::Query, child: &QualifiedName) {
+        let cascades = foreign_keys::declared_in(&query.sql, &query.schema, child);
+        if let Some(finding) = foreign_keys::finding(&cascades) {
+            tracing::warn!(position = %self.origin(header).position, fix = %finding.fix, "{}", finding.problem);
+        }
     }
 
     fn add_change(&mut self, change: Change, size: usize) {

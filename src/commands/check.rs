@@ -7,8 +7,10 @@ use std::time::Duration;
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, Producer};
 
+use crate::assemble::TableFilter;
 use crate::config::LoadedConfig;
 use crate::destination::pipeline::connect_options;
+use crate::schema::foreign_keys;
 use crate::sink::kafka::Delivery;
 use crate::source::Connection;
 use crate::source::preflight::{self, Severity};
@@ -59,13 +61,26 @@ pub async fn check(config: &LoadedConfig) -> Vec<CheckItem> {
         match Connection::connect(&connect_options(d)).await {
             Ok(mut conn) => {
                 items.push(ok(&subject, format!("connected ({} {})", flavor_name(conn.flavor), conn.server_version)));
-                match preflight::check(&mut conn, None).await {
-                    Ok(findings) => {
-                        for f in findings {
-                            items.push(problem(f.severity, &subject, format!("{} (fix: {})", f.problem, f.fix)));
-                        }
+                let mut findings = match preflight::check(&mut conn, None).await {
+                    Ok(findings) => findings,
+                    Err(e) => {
+                        items.push(problem(Severity::Error, &subject, format!("checking settings failed: {e}")));
+                        Vec::new()
                     }
-                    Err(e) => items.push(problem(Severity::Error, &subject, format!("checking settings failed: {e}"))),
+                };
+                // The filter was validated when the configuration loaded.
+                if let Ok(filter) = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude) {
+                    match foreign_keys::check(&mut conn, &|schema, table| filter.matches(schema, table)).await {
+                        Ok(cascades) => findings.extend(cascades),
+                        Err(e) => items.push(problem(
+                            Severity::Warning,
+                            &subject,
+                            format!("cannot read the captured tables' foreign keys: {e}"),
+                        )),
+                    }
+                }
+                for f in findings {
+                    items.push(problem(f.severity, &subject, format!("{} (fix: {})", f.problem, f.fix)));
                 }
             }
             Err(e) => items.push(problem(

@@ -36,7 +36,7 @@ use crate::encode::batcher::BatcherConfig;
 use crate::encode::{Batch, BatchLimits, Batcher};
 use crate::queue::{self, QueueReceiver, QueueSender};
 use crate::route::Partitioner;
-use crate::schema::SchemaRegistry;
+use crate::schema::{SchemaRegistry, foreign_keys};
 use crate::sink::{PublishError, Publisher};
 use crate::source::preflight::{self, Severity};
 use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart};
@@ -74,8 +74,15 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     }
 
     // Preflight: stop with every problem spelled out rather than fail obscurely later.
+    let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
+        .map_err(|e| PipelineError::Config(e.to_string()))?;
     let mut conn = Connection::connect(&connect).await?;
-    let findings = preflight::check(&mut conn, cursor.as_ref().map(|c| &c.position.binlog)).await?;
+    let resume_from = cursor.as_ref().map(|c| &c.position.binlog);
+    let mut findings = preflight::check(&mut conn, resume_from).await?;
+    match foreign_keys::check(&mut conn, &|schema, table| filter.matches(schema, table)).await {
+        Ok(cascades) => findings.extend(cascades),
+        Err(e) => tracing::warn!(destination = %d.name, error = %e, "cannot read the captured tables' foreign keys"),
+    }
     drop(conn);
     let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.severity == Severity::Error);
     for w in &warnings {
@@ -102,8 +109,6 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         time_zone: parse_time_zone(&output.time_zone).map_err(PipelineError::Config)?,
         binary: output.binary_encoding,
     };
-    let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
-        .map_err(|e| PipelineError::Config(e.to_string()))?;
     let mut registry = SchemaRegistry::connected(connect.clone()).with_history(history);
     if let Some(at) = &start.snapshot_at {
         let tables = registry

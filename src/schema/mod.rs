@@ -16,6 +16,7 @@
 //!   the tables it names.
 
 pub mod ddl;
+pub mod foreign_keys;
 pub mod history;
 pub mod journal;
 mod registry;
