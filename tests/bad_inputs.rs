@@ -190,3 +190,56 @@ async fn a_purged_binlog_to_resume_from_stops_with_the_fix() {
     // The cursor did not move past what was lost.
     assert_eq!(sluice.cursor().await.unwrap().position.binlog, cursor.position.binlog);
 }
+
+/// Sluice pointed at a replica: a MariaDB replica writes what it applies to its own binlog only
+/// with log_slave_updates (default OFF), so one without it is refused — `sluice check` and
+/// `sluice run` — with the fix, and one with it delivers the rows written on its source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_is_read_only_if_it_logs_what_it_applies() {
+    let stack = stack();
+    let source = PrivateStack::mariadb_with("");
+    let silent = PrivateStack::mariadb_with("server-id=2");
+    let logging = PrivateStack::mariadb_with("server-id=3\nlog_slave_updates=ON");
+    let mut admin = connect(&source.mysql(), APP_USER, APP_PASSWORD).await;
+    let status = admin.query("SHOW MASTER STATUS").await.unwrap();
+    let (file, offset) = (status.rows[0].text(0).unwrap(), status.rows[0].text(1).unwrap());
+    for replica in [&silent, &logging] {
+        let mut conn = connect(&replica.mysql(), APP_USER, APP_PASSWORD).await;
+        conn.execute(&format!(
+            "CHANGE MASTER TO MASTER_HOST = '127.0.0.1', MASTER_PORT = {}, MASTER_USER = '{REPL_USER}', \
+             MASTER_PASSWORD = '{REPL_PASSWORD}', MASTER_USE_GTID = no, MASTER_LOG_FILE = '{file}', \
+             MASTER_LOG_POS = {offset}",
+            source.mysql_port
+        ))
+        .await
+        .unwrap();
+        conn.execute("START SLAVE").await.unwrap();
+    }
+    let mut db = TestDb::create(&source.mysql(), "replicated").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_toml(&stack.zk, "replica");
+    let path = write_config(dir.path(), &server, &destination(&silent.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka));
+    let (code, output) = sluice_command(&["check", "--config", &path]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("replicates from another one but log_slave_updates is OFF"), "{output}");
+    assert!(output.contains("set log_slave_updates=ON"), "{output}");
+    let (succeeded, text) = run_to_exit(path).await;
+    assert!(!succeeded && text.contains("log_slave_updates is OFF"), "{text}");
+    assert_no_panic(&text);
+
+    let mut config = SluiceConfig::new(&stack, &db.name);
+    config.mysql = logging.mysql();
+    let sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+    db.exec("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')").await;
+    let records = tokio::task::spawn_blocking({
+        let (kafka, topic) = (stack.kafka.clone(), config.topic.clone());
+        move || consume_until(&kafka, &topic, Duration::from_secs(60), |r| ids_in(r, "t").len() == 3)
+    })
+    .await
+    .unwrap();
+    assert_eq!(ids_in(&records, "t"), [1, 2, 3].into());
+    assert!(!sluice.log().contains("log_slave_updates"), "{}", sluice.log());
+}

@@ -2,7 +2,7 @@
 //! and metadata, the privileges a replica needs, and a resume position still on the server. Every
 //! problem is reported, each with its fix; the caller decides which ones stop it.
 
-use super::{Connection, SourceError, server};
+use super::{Connection, Flavor, SourceError, server};
 use crate::event::BinlogPosition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,6 +35,7 @@ pub async fn check(conn: &mut Connection, resume_from: Option<&BinlogPosition>) 
     let settings = Settings::read(conn).await?;
     let mut findings = settings.findings();
     findings.extend(check_grants(conn).await?);
+    findings.extend(check_replica_logging(conn).await?);
     if let Some(position) = resume_from {
         let files = server::binlog_files(conn).await?;
         if !files.is_empty() && !files.iter().any(|f| f.name == position.file) {
@@ -142,6 +143,72 @@ impl Settings {
             ));
         }
         findings
+    }
+}
+
+/// A server that applies changes from a source of its own writes them to its binlog only with
+/// `log_slave_updates` (MariaDB's default is OFF; MySQL 8's `log_replica_updates` is ON): without
+/// it Sluice would see only the writes made on this server itself.
+async fn check_replica_logging(conn: &mut Connection) -> Result<Vec<Finding>, SourceError> {
+    let logs_updates = match conn.global_variable("log_replica_updates").await? {
+        Some(v) => Some(v),
+        None => conn.global_variable("log_slave_updates").await?,
+    };
+    if logs_updates.is_none_or(|v| v.eq_ignore_ascii_case("ON")) {
+        return Ok(Vec::new());
+    }
+    let fix = "set log_slave_updates=ON (log_replica_updates on MySQL) in the server configuration and restart \
+               it, or point source.address at the server the writes are made on";
+    match replication_role(conn).await? {
+        ReplicationRole::Replica => Ok(vec![Finding::error(
+            "this server replicates from another one but log_slave_updates is OFF: the changes it applies are \
+             not in its binlog, so Sluice would see only the writes made on this server itself",
+            fix,
+        )]),
+        ReplicationRole::FormerReplica(gtids) => Ok(vec![Finding::warning(
+            format!(
+                "this server has applied replicated transactions (gtid_slave_pos {gtids}) and log_slave_updates \
+                 is OFF: if it replicates again, what it applies will not be in its binlog"
+            ),
+            fix,
+        )]),
+        ReplicationRole::Source => Ok(Vec::new()),
+    }
+}
+
+enum ReplicationRole {
+    /// Replicating now (MariaDB: a running replica connection; MySQL: a configured channel).
+    Replica,
+    /// MariaDB: none running, but it has applied replicated transactions (a promoted replica, or
+    /// one stopped for now).
+    FormerReplica(String),
+    Source,
+}
+
+/// Asked in ways the Sluice user's grants allow: MariaDB's SHOW SLAVE STATUS needs SLAVE MONITOR,
+/// its status counters and `gtid_slave_pos` do not; MySQL's SHOW REPLICA STATUS needs
+/// REPLICATION CLIENT.
+async fn replication_role(conn: &mut Connection) -> Result<ReplicationRole, SourceError> {
+    match conn.flavor {
+        Flavor::Mariadb => {
+            let running = conn.query_row("SHOW GLOBAL STATUS LIKE 'Slaves_running'").await?;
+            if running.and_then(|r| r.text(1)).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0) > 0 {
+                return Ok(ReplicationRole::Replica);
+            }
+            let applied = conn.global_variable("gtid_slave_pos").await?.unwrap_or_default();
+            Ok(if applied.trim().is_empty() {
+                ReplicationRole::Source
+            } else {
+                ReplicationRole::FormerReplica(applied)
+            })
+        }
+        Flavor::Mysql => {
+            let status = match conn.query("SHOW REPLICA STATUS").await {
+                Err(SourceError::Server { code: 1064, .. }) => conn.query("SHOW SLAVE STATUS").await?,
+                other => other?,
+            };
+            Ok(if status.rows.is_empty() { ReplicationRole::Source } else { ReplicationRole::Replica })
+        }
     }
 }
 
