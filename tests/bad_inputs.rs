@@ -243,3 +243,32 @@ async fn a_replica_is_read_only_if_it_logs_what_it_applies() {
     assert_eq!(ids_in(&records, "t"), [1, 2, 3].into());
     assert!(!sluice.log().contains("log_slave_updates"), "{}", sluice.log());
 }
+
+/// A server that leaves databases out of its binlog (`binlog_ignore_db`): `sluice check` names the
+/// captured tables whose changes never reach it, and says that DDL is filtered by the session's
+/// database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn databases_the_server_does_not_log_are_named() {
+    let stack = stack();
+    let mysql = PrivateStack::mariadb_with("binlog_ignore_db=quiet");
+    let mut admin = connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await;
+    for sql in [
+        "CREATE DATABASE quiet",
+        "CREATE TABLE quiet.t (id INT PRIMARY KEY)",
+        "CREATE DATABASE loud",
+        "CREATE TABLE loud.t (id INT PRIMARY KEY)",
+    ] {
+        admin.execute(sql).await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_toml(&stack.zk, "ignored");
+    let destination = destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka)
+        .replace(r#"include = ["shop\\..*"]"#, r#"include = ["(quiet|loud)\\..*"]"#);
+    let path = write_config(dir.path(), &server, &destination);
+    let (code, output) = sluice_command(&["check", "--config", &path]);
+    assert_eq!(code, 0, "{output}");
+    let warning =
+        output.lines().find(|l| l.contains("filters its binlog by database")).unwrap_or_else(|| panic!("{output}"));
+    assert!(warning.starts_with("warning") && warning.contains("(binlog_ignore_db=quiet)"), "{warning}");
+    assert!(warning.contains("changes to 1 captured table(s) never reach it: quiet.t (fix:"), "{warning}");
+}

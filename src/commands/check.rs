@@ -61,23 +61,24 @@ pub async fn check(config: &LoadedConfig) -> Vec<CheckItem> {
         match Connection::connect(&connect_options(d)).await {
             Ok(mut conn) => {
                 items.push(ok(&subject, format!("connected ({} {})", flavor_name(conn.flavor), conn.server_version)));
-                let mut findings = match preflight::check(&mut conn, None).await {
+                // The filter was validated when the configuration loaded.
+                let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
+                    .unwrap_or_else(|_| TableFilter::all());
+                let captured = |schema: &str, table: &str| filter.matches(schema, table);
+                let mut findings = match preflight::check(&mut conn, None, &captured).await {
                     Ok(findings) => findings,
                     Err(e) => {
                         items.push(problem(Severity::Error, &subject, format!("checking settings failed: {e}")));
                         Vec::new()
                     }
                 };
-                // The filter was validated when the configuration loaded.
-                if let Ok(filter) = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude) {
-                    match foreign_keys::check(&mut conn, &|schema, table| filter.matches(schema, table)).await {
-                        Ok(cascades) => findings.extend(cascades),
-                        Err(e) => items.push(problem(
-                            Severity::Warning,
-                            &subject,
-                            format!("cannot read the captured tables' foreign keys: {e}"),
-                        )),
-                    }
+                match foreign_keys::check(&mut conn, &captured).await {
+                    Ok(cascades) => findings.extend(cascades),
+                    Err(e) => items.push(problem(
+                        Severity::Warning,
+                        &subject,
+                        format!("cannot read the captured tables' foreign keys: {e}"),
+                    )),
                 }
                 for f in findings {
                     items.push(problem(f.severity, &subject, format!("{} (fix: {})", f.problem, f.fix)));

@@ -78,8 +78,9 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
         .map_err(|e| PipelineError::Config(e.to_string()))?;
     let mut conn = Connection::connect(&connect).await?;
     let resume_from = cursor.as_ref().map(|c| &c.position.binlog);
-    let mut findings = preflight::check(&mut conn, resume_from).await?;
-    match foreign_keys::check(&mut conn, &|schema, table| filter.matches(schema, table)).await {
+    let captured = |schema: &str, table: &str| filter.matches(schema, table);
+    let mut findings = preflight::check(&mut conn, resume_from, &captured).await?;
+    match foreign_keys::check(&mut conn, &captured).await {
         Ok(cascades) => findings.extend(cascades),
         Err(e) => tracing::warn!(destination = %d.name, error = %e, "cannot read the captured tables' foreign keys"),
     }

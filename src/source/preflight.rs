@@ -30,12 +30,17 @@ impl Finding {
 }
 
 /// Run every check on a connected server. `resume_from` is the position Sluice would start at, if
-/// it is a file position.
-pub async fn check(conn: &mut Connection, resume_from: Option<&BinlogPosition>) -> Result<Vec<Finding>, SourceError> {
+/// it is a file position; `captured` says which tables (schema, table) the destination captures.
+pub async fn check(
+    conn: &mut Connection,
+    resume_from: Option<&BinlogPosition>,
+    captured: &(dyn Fn(&str, &str) -> bool + Sync),
+) -> Result<Vec<Finding>, SourceError> {
     let settings = Settings::read(conn).await?;
     let mut findings = settings.findings();
     findings.extend(check_grants(conn).await?);
     findings.extend(check_replica_logging(conn).await?);
+    findings.extend(check_database_filters(conn, captured).await?);
     if let Some(position) = resume_from {
         let files = server::binlog_files(conn).await?;
         if !files.is_empty() && !files.iter().any(|f| f.name == position.file) {
@@ -210,6 +215,61 @@ async fn replication_role(conn: &mut Connection) -> Result<ReplicationRole, Sour
             Ok(if status.rows.is_empty() { ReplicationRole::Source } else { ReplicationRole::Replica })
         }
     }
+}
+
+/// How many tables a finding names before it counts the rest.
+const TABLES_NAMED: usize = 10;
+
+/// `binlog_do_db` / `binlog_ignore_db` on the server: changes to the captured tables of a database
+/// it leaves out never reach the binlog, and a DDL is logged or not by the database its session
+/// had selected (`USE`), not by the table it changes.
+async fn check_database_filters(
+    conn: &mut Connection,
+    captured: &(dyn Fn(&str, &str) -> bool + Sync),
+) -> Result<Vec<Finding>, SourceError> {
+    let (only, ignored) = server::binlog_database_filters(conn).await?;
+    if only.is_empty() && ignored.is_empty() {
+        return Ok(Vec::new());
+    }
+    let logged = |db: &str| (only.is_empty() || only.iter().any(|d| d == db)) && !ignored.iter().any(|d| d == db);
+    let tables = conn
+        .query(
+            "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' \
+             AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') \
+             ORDER BY TABLE_SCHEMA, TABLE_NAME",
+        )
+        .await?;
+    let unlogged: Vec<String> = tables
+        .rows
+        .iter()
+        .map(|row| (row.text(0).unwrap_or_default(), row.text(1).unwrap_or_default()))
+        .filter(|(db, table)| captured(db, table) && !logged(db))
+        .map(|(db, table)| format!("{db}.{table}"))
+        .collect();
+    let settings = [("binlog_do_db", &only), ("binlog_ignore_db", &ignored)]
+        .iter()
+        .filter(|(_, dbs)| !dbs.is_empty())
+        .map(|(name, dbs)| format!("{name}={}", dbs.join(",")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut problem = format!(
+        "the server filters its binlog by database ({settings}): a DDL is logged by the database its session \
+         had selected (USE), so one changing a captured table from a filtered database is missing"
+    );
+    if !unlogged.is_empty() {
+        let named = unlogged.iter().take(TABLES_NAMED).cloned().collect::<Vec<_>>().join(", ");
+        let more = unlogged.len().saturating_sub(TABLES_NAMED);
+        problem.push_str(&format!(
+            ", and changes to {} captured table(s) never reach it: {named}{}",
+            unlogged.len(),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
+        ));
+    }
+    Ok(vec![Finding::warning(
+        problem,
+        "remove binlog_do_db/binlog_ignore_db from the server configuration (a restart), or exclude the \
+         filtered databases from the destination's filter",
+    )])
 }
 
 /// REPLICATION SLAVE (to dump), REPLICATION CLIENT / BINLOG MONITOR (to read positions), SELECT (to

@@ -1,6 +1,6 @@
 //! Questions about the source server's binlog.
 
-use super::{Connection, Flavor, SourceError};
+use super::{Connection, Flavor, Row, SourceError};
 use crate::binlog::xa::Xid;
 use crate::event::{BinlogPosition, GtidSet};
 
@@ -13,13 +13,7 @@ pub struct BinlogFileInfo {
 
 /// The server's current end of binlog and executed GTID set.
 pub async fn current_position(conn: &mut Connection) -> Result<(BinlogPosition, GtidSet), SourceError> {
-    // MySQL 8.4 renamed the statement; older servers and MariaDB only know the old name.
-    let status = match conn.query("SHOW MASTER STATUS").await {
-        Ok(rs) => rs,
-        Err(SourceError::Server { code: 1064, .. }) => conn.query("SHOW BINARY LOG STATUS").await?,
-        Err(e) => return Err(e),
-    };
-    let Some(row) = status.rows.first() else {
+    let Some(row) = binlog_status(conn).await? else {
         return Err(SourceError::Config(
             "the server has binary logging disabled (SHOW MASTER STATUS is empty): enable log_bin".into(),
         ));
@@ -34,6 +28,29 @@ pub async fn current_position(conn: &mut Connection) -> Result<(BinlogPosition, 
     let gtid_set = GtidSet::parse(&gtid_text.replace('\n', ""))
         .map_err(|e| SourceError::Protocol(format!("the server reported GTID state '{gtid_text}': {e}")))?;
     Ok((BinlogPosition::new(file, offset), gtid_set))
+}
+
+/// `SHOW MASTER STATUS`: file, position, Binlog_Do_DB, Binlog_Ignore_DB (and MySQL's executed GTID
+/// set); `None` with binary logging off.
+async fn binlog_status(conn: &mut Connection) -> Result<Option<Row>, SourceError> {
+    // MySQL 8.4 renamed the statement; older servers and MariaDB only know the old name.
+    let status = match conn.query("SHOW MASTER STATUS").await {
+        Ok(rs) => rs,
+        Err(SourceError::Server { code: 1064, .. }) => conn.query("SHOW BINARY LOG STATUS").await?,
+        Err(e) => return Err(e),
+    };
+    Ok(status.rows.into_iter().next())
+}
+
+/// The databases the server restricts its binlog to (`binlog_do_db`) and leaves out of it
+/// (`binlog_ignore_db`); both empty when it logs every database.
+pub async fn binlog_database_filters(conn: &mut Connection) -> Result<(Vec<String>, Vec<String>), SourceError> {
+    let row = binlog_status(conn).await?;
+    let list = |i| {
+        let text = row.as_ref().and_then(|r| r.text(i)).unwrap_or_default();
+        text.split(',').map(str::trim).filter(|db| !db.is_empty()).map(str::to_owned).collect()
+    };
+    Ok((list(2), list(3)))
 }
 
 /// The binlog files the server still has, oldest first.
