@@ -99,6 +99,10 @@ enum BinlogCommand {
         /// Same as --binary-encoding base64.
         #[arg(long, conflicts_with = "binary_encoding")]
         base64: bool,
+        /// The server ran with lower_case_table_names=1: read DDL's database and table names in
+        /// lower case, as it stores them (else column names are lost after such DDL).
+        #[arg(long)]
+        lower_case_table_names: bool,
     },
 }
 
@@ -246,7 +250,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
         }
-        Command::Binlog { command: BinlogCommand::Decode { files, time_zone, binary_encoding, base64 } } => {
+        Command::Binlog {
+            command: BinlogCommand::Decode { files, time_zone, binary_encoding, base64, lower_case_table_names },
+        } => {
             let binary = match (base64, binary_encoding.as_str()) {
                 (true, _) | (false, "base64") => BinaryEncoding::Base64,
                 (false, "hex") => BinaryEncoding::Hex,
@@ -258,7 +264,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             };
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            let result = commands::decode::decode_files(&files, render, &mut out).await;
+            let options = commands::decode::DecodeOptions { render, lower_case_names: lower_case_table_names };
+            let result = commands::decode::decode_files(&files, options, &mut out).await;
             std::io::Write::flush(&mut out)?;
             result?;
             Ok(ExitCode::SUCCESS)

@@ -656,6 +656,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            lower_case_names: false,
         });
     }
     store.append(&records).await.unwrap();
@@ -681,6 +682,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: Some("latin1".into()),
             oracle_types: false,
             no_backslash_escapes: false,
+            lower_case_names: false,
         }])
         .await
         .unwrap();
@@ -837,4 +839,58 @@ async fn ddl_under_sql_mode_oracle_or_no_backslash_escapes_is_read_as_mariadb_re
     let e = serde_json::json!({"id": "1", "a": "a", "b": "2", "c": "c", "f": "f", "g": "3"});
     assert_eq!(rows("e"), [&e]);
     stack.down(&["mariadb"]);
+}
+
+/// A server with lower_case_table_names=1 stores and logs names in lower case (`mytab`), while its
+/// DDL names tables as they were typed (`ALTER TABLE MYTAB …`). With MINIMAL metadata only the
+/// history knows the columns, so it must take DDL names as the server does — live, and when a
+/// restart replays the stored journal. Before, such a DDL passed as one on an unknown table and
+/// the rows after it came out under the old column names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ddl_names_are_folded_as_a_lower_case_table_names_server_stores_them() {
+    let shared = stack();
+    let mysql = PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL\nlower_case_table_names=1");
+    let mut db = TestDb::create(&mysql.mysql(), "lower_case").await;
+    db.exec("CREATE TABLE MyTab (id INT PRIMARY KEY, Aa INT, Bb INT)").await;
+    let mut config = SluiceConfig::new(&shared, &db.name);
+    config.mysql = mysql.mysql();
+    let mut sluice = Sluice::start(&config);
+    wait_running(&mut db, &sluice).await;
+
+    db.exec("INSERT INTO MyTab VALUES (1, 10, 20)").await;
+    db.exec("ALTER TABLE MYTAB CHANGE Aa Cc INT, CHANGE Bb Aa INT").await;
+    db.exec("INSERT INTO mytab VALUES (2, 30, 40)").await;
+    consume_ids(&shared.kafka, &config.topic, "mytab", [1, 2], WAIT).await;
+    cursor_at_binlog_end(&mut db, &sluice).await;
+    sluice.kill9();
+    // While it is down, so the restart decodes from the stored history: a row of the ALTER's
+    // shape, then a rename and another ALTER naming the database in upper case.
+    db.exec("INSERT INTO mytab VALUES (3, 50, 60)").await;
+    db.exec("RENAME TABLE MyTab TO Other").await;
+    db.exec(&format!("ALTER TABLE `{}`.OTHER ADD COLUMN Zz INT FIRST", db.name.to_uppercase())).await;
+    db.exec("INSERT INTO other VALUES (0, 4, 70, 80)").await;
+    sluice.restart();
+
+    let records = consume_ids(&shared.kafka, &config.topic, "mytab", 1..=3, WAIT).await;
+    let row = |table: &str, id: &str| {
+        inserted_row(&records, table, id).unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()))
+    };
+    assert_eq!(row("mytab", "1"), serde_json::json!({"id": "1", "Aa": "10", "Bb": "20"}));
+    assert_eq!(row("mytab", "2"), serde_json::json!({"id": "2", "Cc": "30", "Aa": "40"}));
+    assert_eq!(row("mytab", "3"), serde_json::json!({"id": "3", "Cc": "50", "Aa": "60"}));
+    let records = consume_ids(&shared.kafka, &config.topic, "other", [4], WAIT).await;
+    let other = inserted_row(&records, "other", "4").unwrap();
+    assert_eq!(other, serde_json::json!({"Zz": "0", "id": "4", "Cc": "70", "Aa": "80"}));
+    // Offline, the files alone do not say how the server treats names: the flag does.
+    db.exec("FLUSH BINARY LOGS").await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["binlog", "decode", "--lower-case-table-names"])
+        .args(mysql.binlog_files())
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let decoded: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let offline = decoded.iter().find(|v| v["table"] == "other" && v["event"] == "INSERT").expect("the INSERT");
+    assert_eq!(offline["data"], other);
+    mysql.down(&["mariadb"]);
 }

@@ -23,14 +23,23 @@ pub enum DecodeCommandError {
     Output(#[from] std::io::Error),
 }
 
+/// How to read the files: values' rendering, and what the server that wrote them did with names.
+#[derive(Debug, Clone, Default)]
+pub struct DecodeOptions {
+    pub render: RenderOptions,
+    /// The server ran with lower_case_table_names=1: DDL's database and table names are taken in
+    /// lower case, as its TABLE_MAPs give them.
+    pub lower_case_names: bool,
+}
+
 /// Decode `files` in order (a rotation continues in the next file: the schema history and GTID
 /// set of the earlier files carry on) and write JSON lines to `out`.
 pub async fn decode_files(
     files: &[PathBuf],
-    render: RenderOptions,
+    options: DecodeOptions,
     out: &mut impl Write,
 ) -> Result<u64, DecodeCommandError> {
-    let mut assembler = offline_assembler(render, "");
+    let mut assembler = offline_assembler(options, "");
     let mut lines = 0;
     for path in files {
         assembler.begin_file(&path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
@@ -47,16 +56,16 @@ pub async fn decode_files(
 pub async fn decode_binlog<R: Read>(
     reader: BinlogFile<R>,
     file_name: &str,
-    render: RenderOptions,
+    options: DecodeOptions,
     out: &mut impl Write,
 ) -> Result<u64, DecodeCommandError> {
-    decode_events(&mut offline_assembler(render, file_name), reader, out).await
+    decode_events(&mut offline_assembler(options, file_name), reader, out).await
 }
 
 /// An assembler of every table's changes and DDL, its schema history from the files alone.
-fn offline_assembler(render: RenderOptions, file_name: &str) -> Assembler {
+fn offline_assembler(options: DecodeOptions, file_name: &str) -> Assembler {
     let config = AssemblerConfig {
-        render,
+        render: options.render,
         filter: TableFilter::all(),
         chunk_bytes: 64 << 20,
         emit_ddl: true,
@@ -65,7 +74,7 @@ fn offline_assembler(render: RenderOptions, file_name: &str) -> Assembler {
         replication: false,
     };
     let start = StartState { file: file_name.to_owned(), ..Default::default() };
-    Assembler::new(config, SchemaRegistry::offline(), start)
+    Assembler::new(config, SchemaRegistry::offline().with_lower_case_names(options.lower_case_names), start)
 }
 
 async fn decode_events<R: Read>(

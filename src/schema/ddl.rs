@@ -35,6 +35,25 @@ pub enum Statement {
     Other,
 }
 
+impl Statement {
+    /// The statement as a server with lower_case_table_names=1 takes it: database and table
+    /// names in lower case.
+    pub fn with_lower_case_names(&self) -> Statement {
+        let lower = |name: &QualifiedName| QualifiedName {
+            schema: name.schema.to_lowercase(),
+            table: name.table.to_lowercase(),
+        };
+        match self {
+            Self::TableDdl { kind, tables } => {
+                Self::TableDdl { kind: *kind, tables: tables.iter().map(lower).collect() }
+            }
+            Self::SchemaDdl { kind, schema } => Self::SchemaDdl { kind: *kind, schema: schema.to_lowercase() },
+            Self::Dml { tables } => Self::Dml { tables: tables.iter().map(lower).collect() },
+            other => other.clone(),
+        }
+    }
+}
+
 /// Tokens read of a statement that only its head decides (DML can carry megabytes of values).
 const HEAD_TOKENS: usize = 16;
 

@@ -145,7 +145,7 @@ impl SchemaHistory {
             if context.no_backslash_escapes { Lexer::without_backslash_escapes(sql) } else { Lexer::new(sql) };
         let first = lexer.first_word();
         let tokens: Vec<Token> = lexer.collect();
-        let mut p = Parser::new(&tokens, default_schema);
+        let mut p = Parser::new(&tokens, default_schema).folding_names(context.lower_case_names);
         let result = self.statement(&first, &mut p, context);
         result.map_err(|(table, problem)| HistoryError { table, problem, sql: sql.chars().take(1000).collect() })
     }
@@ -181,7 +181,7 @@ impl SchemaHistory {
                     }
                     "DATABASE" | "SCHEMA" => {
                         let if_not_exists = p.skip_if_not_exists();
-                        let schema = p.ident();
+                        let schema = p.database();
                         // Without a character set of its own it takes the server's; IF NOT EXISTS
                         // leaves a database already known as it was.
                         if let Some(charset) = context.server_charset {
@@ -228,7 +228,7 @@ impl SchemaHistory {
                     }
                     "DATABASE" | "SCHEMA" => {
                         p.skip_if_exists();
-                        let schema = p.ident();
+                        let schema = p.database();
                         self.tables.retain(|n, _| n.schema != schema);
                         self.schema_charsets.remove(&schema);
                         Ok(())
@@ -348,7 +348,7 @@ impl SchemaHistory {
         for spec in split_top_level(rest) {
             let table_charset =
                 def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, context.server_charset));
-            let mut s = Parser::new(spec, p.default_schema);
+            let mut s = p.nested(spec);
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
                     if let Some(charset) = table_charset_option(spec) {
@@ -538,6 +538,9 @@ pub struct DdlContext<'a> {
     pub oracle_types: bool,
     /// It ran under sql_mode NO_BACKSLASH_ESCAPES: a backslash in a string is itself.
     pub no_backslash_escapes: bool,
+    /// The server runs with lower_case_table_names=1: it stores database and table names in lower
+    /// case, whatever case a statement writes them in.
+    pub lower_case_names: bool,
 }
 
 impl<'a> DdlContext<'a> {
@@ -1224,6 +1227,31 @@ mod tests {
             h.get(&QualifiedName { schema: "db".into(), table: t.into() }).unwrap().columns[0].charset.clone().unwrap()
         };
         assert_eq!([charset("t"), charset("u"), charset("v")], ["latin1", "gbk", "utf8mb3"]);
+    }
+
+    #[test]
+    fn names_are_folded_for_a_lower_case_table_names_server() {
+        let mut h = SchemaHistory::default();
+        let folded = DdlContext { lower_case_names: true, ..DdlContext::on_server(Some("utf8mb4")) };
+        h.apply_in("CREATE DATABASE `MixDb` CHARACTER SET latin1", "x", folded).unwrap();
+        h.apply_in("CREATE TABLE MixDb.MyTab (Id INT, Aa VARCHAR(3))", "x", folded).unwrap();
+        h.apply_in("ALTER TABLE MYTAB CHANGE Aa Bb TEXT, RENAME TO `MIXDB`.Other", "mixdb", folded).unwrap();
+        h.apply_in("CREATE TABLE Copy LIKE mixdb.OTHER", "MixDb", folded).unwrap();
+        let names: Vec<String> = h
+            .tables()
+            .map(|(name, _)| name.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(names, ["mixdb.copy", "mixdb.other"]);
+        let other = h.get(&QualifiedName { schema: "mixdb".into(), table: "other".into() }).unwrap();
+        assert_eq!(other.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Id", "Bb"]);
+        assert_eq!(other.columns[1].charset.as_deref(), Some("latin1"));
+        h.apply_in("DROP DATABASE MIXDB", "x", folded).unwrap();
+        assert_eq!(h.tables().count(), 0);
+        // Without the setting, names are the statement's.
+        h.apply_in("CREATE TABLE MyTab (a INT)", "Db", DdlContext::default()).unwrap();
+        assert!(h.get(&QualifiedName { schema: "Db".into(), table: "MyTab".into() }).is_some());
     }
 
     #[test]

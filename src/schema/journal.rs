@@ -68,6 +68,10 @@ pub enum HistoryRecord {
         /// before this was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         no_backslash_escapes: bool,
+        /// The server stores names in lower case (lower_case_table_names=1; absent: it does
+        /// not, or this was recorded before it was kept).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        lower_case_names: bool,
     },
     BaseTable {
         at: BinlogPosition,
@@ -110,11 +114,20 @@ impl HistoryRecord {
                 history.untrack(&QualifiedName { schema: schema.clone(), table: table.clone() });
                 Ok(())
             }
-            Self::Ddl { default_schema, sql, server_charset, oracle_types, no_backslash_escapes, .. } => {
+            Self::Ddl {
+                default_schema,
+                sql,
+                server_charset,
+                oracle_types,
+                no_backslash_escapes,
+                lower_case_names,
+                ..
+            } => {
                 let context = DdlContext {
                     server_charset: server_charset.as_deref(),
                     oracle_types: *oracle_types,
                     no_backslash_escapes: *no_backslash_escapes,
+                    lower_case_names: *lower_case_names,
                 };
                 history.apply_in(sql, default_schema, context)
             }
@@ -237,6 +250,7 @@ mod tests {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            lower_case_names: false,
         }
     }
 

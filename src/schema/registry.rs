@@ -58,6 +58,10 @@ pub struct SchemaRegistry {
     /// After an initial snapshot, until the events pass the position the server had when it was
     /// read (see [`SchemaRegistry::snapshot`]).
     settling: Option<Settling>,
+    /// The server stores database and table names in lower case (`lower_case_table_names=1`), so
+    /// DDL names tables in a case its TABLE_MAPs do not: asked of the server on the first DDL,
+    /// given for files.
+    lower_case_names: Option<bool>,
 }
 
 /// An initial snapshot is taken at the start position but read a moment later: a DDL on a
@@ -86,7 +90,14 @@ impl SchemaRegistry {
             collations: None,
             column_types: ColumnTypeStyle::default(),
             settling: None,
+            lower_case_names: None,
         }
+    }
+
+    /// For files: whether the server that wrote them ran with `lower_case_table_names=1`.
+    pub fn with_lower_case_names(mut self, lower_case_names: bool) -> Self {
+        self.lower_case_names = Some(lower_case_names);
+        self
     }
 
     /// Start from a stored history (as of the start position) and record every change to it for
@@ -211,6 +222,14 @@ impl SchemaRegistry {
         at: &BinlogPosition,
         captured: impl Fn(&str, &str) -> bool,
     ) -> Result<(), SchemaError> {
+        let lower_case_names = self.lower_case_names().await?;
+        let folded;
+        let statement = if lower_case_names {
+            folded = statement.with_lower_case_names();
+            &folded
+        } else {
+            statement
+        };
         if self.snapshot_may_hold(statement, at) {
             // Let information_schema describe these tables again when their rows arrive.
             self.invalidate(statement);
@@ -230,7 +249,8 @@ impl SchemaRegistry {
         let oracle_types = self.column_types == ColumnTypeStyle::Mariadb
             && query.sql_mode.is_some_and(|mode| mode & MARIADB_MODE_ORACLE != 0);
         let no_backslash_escapes = query.sql_mode.is_some_and(|mode| mode & MODE_NO_BACKSLASH_ESCAPES != 0);
-        let context = DdlContext { server_charset: query.server_charset, oracle_types, no_backslash_escapes };
+        let context =
+            DdlContext { server_charset: query.server_charset, oracle_types, no_backslash_escapes, lower_case_names };
         match self.history.apply_in(&query.sql, &query.schema, context) {
             Ok(()) => self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
@@ -239,6 +259,7 @@ impl SchemaRegistry {
                 server_charset: query.server_charset.map(str::to_owned),
                 oracle_types,
                 no_backslash_escapes,
+                lower_case_names,
             }),
             Err(e) => match statement {
                 Statement::TableDdl { tables, .. } if !tables.iter().any(|t| captured(&t.schema, &t.table)) => {
@@ -249,6 +270,18 @@ impl SchemaRegistry {
             },
         }
         Ok(())
+    }
+
+    /// Whether the server stores names in lower case; asked once (a server setting fixed when
+    /// its data directory was made). Files and a server that cannot say: no.
+    async fn lower_case_names(&mut self) -> Result<bool, SchemaError> {
+        if let Some(known) = self.lower_case_names {
+            return Ok(known);
+        }
+        let setting = self.lookup("SELECT @@lower_case_table_names").await?;
+        let known = setting.and_then(|rs| rs.rows.first()?.text(0)).is_some_and(|v| v.trim() == "1");
+        self.lower_case_names = Some(known);
+        Ok(known)
     }
 
     /// Untrack the tables a table DDL names.

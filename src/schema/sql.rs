@@ -159,11 +159,29 @@ pub(super) struct Parser<'t> {
     pub(super) at: usize,
     /// The schema of unqualified table names (the QUERY event's).
     pub(super) default_schema: &'t str,
+    /// Database and table names are read in lower case, as a server with
+    /// `lower_case_table_names=1` stores them (and names them in TABLE_MAPs).
+    fold_names: bool,
 }
 
 impl<'t> Parser<'t> {
     pub(super) fn new(tokens: &'t [Token], default_schema: &'t str) -> Self {
-        Self { tokens, at: 0, default_schema }
+        Self { tokens, at: 0, default_schema, fold_names: false }
+    }
+
+    /// Read database and table names in lower case (see `fold_names`).
+    pub(super) fn folding_names(mut self, fold: bool) -> Self {
+        self.fold_names = fold;
+        self
+    }
+
+    /// A parser over part of this one's tokens that reads names as this one does.
+    pub(super) fn nested(&self, tokens: &'t [Token]) -> Self {
+        Self { tokens, at: 0, default_schema: self.default_schema, fold_names: self.fold_names }
+    }
+
+    fn folded(&self, name: String) -> String {
+        if self.fold_names { name.to_lowercase() } else { name }
     }
 
     pub(super) fn peek(&self) -> Option<&'t Token> {
@@ -275,11 +293,18 @@ impl<'t> Parser<'t> {
     /// `schema.table` or `table` (in the default schema).
     pub(super) fn name(&mut self) -> QualifiedName {
         let first = self.ident();
-        if self.eat(".") {
+        let name = if self.eat(".") {
             QualifiedName { schema: first, table: self.ident() }
         } else {
             QualifiedName { schema: self.default_schema.to_owned(), table: first }
-        }
+        };
+        QualifiedName { schema: self.folded(name.schema), table: self.folded(name.table) }
+    }
+
+    /// A database name.
+    pub(super) fn database(&mut self) -> String {
+        let name = self.ident();
+        self.folded(name)
     }
 
     /// Up to `max` comma-separated table names (fewer where a name is missing).
@@ -304,7 +329,7 @@ impl<'t> Parser<'t> {
         let unnamed = self.peek().is_none_or(|t| {
             !t.quoted && matches!(t.upper().as_str(), "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" | "COMMENT")
         });
-        if unnamed { self.default_schema.to_owned() } else { self.ident() }
+        if unnamed { self.folded(self.default_schema.to_owned()) } else { self.database() }
     }
 
     /// The tokens up to the `)` matching an already consumed `(`; consumes that `)`.
