@@ -656,6 +656,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            real_as_float: false,
             lower_case_names: false,
         });
     }
@@ -682,6 +683,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: Some("latin1".into()),
             oracle_types: false,
             no_backslash_escapes: false,
+            real_as_float: false,
             lower_case_names: false,
         }])
         .await
@@ -797,10 +799,11 @@ async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
 
 /// sql_modes that change how DDL reads, recorded in each QUERY event: MariaDB's ORACLE changes what
 /// type names mean (DATE holds a time, BLOB is LONGBLOB, NUMBER is DECIMAL or DOUBLE,
-/// VARCHAR2/RAW/CLOB exist), NO_BACKSLASH_ESCAPES makes `'x\'` a whole string. With MINIMAL
+/// VARCHAR2/RAW/CLOB exist), NO_BACKSLASH_ESCAPES makes `'x\'` a whole string, REAL_AS_FLOAT makes
+/// REAL a FLOAT. With MINIMAL
 /// metadata only the tracked columns say how to read the rows: they decode as MariaDB shows them.
 #[tokio::test(flavor = "multi_thread")]
-async fn ddl_under_sql_mode_oracle_or_no_backslash_escapes_is_read_as_mariadb_reads_it() {
+async fn ddl_under_sql_modes_that_change_its_meaning_is_read_as_mariadb_reads_it() {
     let stack = minimal_metadata_mariadb();
     let mut db = TestDb::create(&stack.mysql(), "oracle").await;
     db.exec("SET SESSION sql_mode = 'ORACLE'").await;
@@ -820,6 +823,14 @@ async fn ddl_under_sql_mode_oracle_or_no_backslash_escapes_is_read_as_mariadb_re
     db.exec(r"CREATE TABLE e (a VARCHAR(5) DEFAULT 'x\', b INT, c TEXT COMMENT 'y\', id INT PRIMARY KEY)").await;
     db.exec(r"ALTER TABLE e ADD COLUMN f VARCHAR(3) DEFAULT '\' FIRST, ADD COLUMN g INT").await;
     db.exec("INSERT INTO e (id, a, b, c, f, g) VALUES (1, 'a', 2, 'c', 'f', 3)").await;
+    // REAL_AS_FLOAT: REAL is FLOAT while the mode is on, DOUBLE again after.
+    db.exec("SET SESSION sql_mode = 'REAL_AS_FLOAT'").await;
+    db.exec("CREATE TABLE f (id INT PRIMARY KEY, x REAL, z DOUBLE)").await;
+    db.exec("SET SESSION sql_mode = DEFAULT").await;
+    db.exec("ALTER TABLE f ADD COLUMN w REAL").await;
+    db.exec("INSERT INTO f VALUES (1, 1.5, 3.5, 4.75)").await;
+    let types = db.query("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'f' ORDER BY ORDINAL_POSITION").await;
+    assert_eq!(types.concat(), ["int", "float", "double", "double"].map(|t| Some(t.to_owned())));
     let shown_o = db
         .query("SELECT id, v, CAST(d AS CHAR), CAST(n AS CHAR), CAST(n2 AS CHAR), r, c, b, CAST(d2 AS CHAR), n3 FROM o ORDER BY id")
         .await;
@@ -838,6 +849,7 @@ async fn ddl_under_sql_mode_oracle_or_no_backslash_escapes_is_read_as_mariadb_re
     assert_eq!(rows("m"), [&serde_json::json!({"id": "1", "d": "2024-01-02", "b": "blob"})]);
     let e = serde_json::json!({"id": "1", "a": "a", "b": "2", "c": "c", "f": "f", "g": "3"});
     assert_eq!(rows("e"), [&e]);
+    assert_eq!(rows("f"), [&serde_json::json!({"id": "1", "x": "1.5", "z": "3.5", "w": "4.75"})]);
     stack.down(&["mariadb"]);
 }
 

@@ -303,7 +303,7 @@ impl SchemaHistory {
             ..TableDef::default()
         };
         for item in split_top_level(items) {
-            table_item(&mut def, item, &table_charset, context.oracle_types).map_err(|e| (table.clone(), e))?;
+            table_item(&mut def, item, &table_charset, context).map_err(|e| (table.clone(), e))?;
         }
         for item in split_top_level(items) {
             key_period_end(&mut def, item);
@@ -366,7 +366,7 @@ impl SchemaHistory {
                     for item in split_top_level(items) {
                         let (body, position) = split_position(item);
                         let mut added = TableDef { columns: Vec::new(), ..def.clone() };
-                        table_item(&mut added, body, &table_charset, context.oracle_types).map_err(fail)?;
+                        table_item(&mut added, body, &table_charset, context).map_err(fail)?;
                         key_period_end(&mut added, body);
                         key_added |= added.primary_key != def.primary_key;
                         def.primary_key = added.primary_key;
@@ -410,7 +410,7 @@ impl SchemaHistory {
                     s.eat_word("COLUMN");
                     let if_exists = s.skip_if_exists();
                     let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset, context.oracle_types).map_err(fail)?;
+                    let column = column_def(body, &table_charset, context).map_err(fail)?;
                     defined.push(column.name.clone());
                     replace_column(&mut def, &column.name.clone(), column, position, if_exists).map_err(fail)?;
                 }
@@ -419,7 +419,7 @@ impl SchemaHistory {
                     let if_exists = s.skip_if_exists();
                     let old = s.ident();
                     let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset, context.oracle_types).map_err(fail)?;
+                    let column = column_def(body, &table_charset, context).map_err(fail)?;
                     defined.push(column.name.clone());
                     replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
                 }
@@ -538,6 +538,8 @@ pub struct DdlContext<'a> {
     pub oracle_types: bool,
     /// It ran under sql_mode NO_BACKSLASH_ESCAPES: a backslash in a string is itself.
     pub no_backslash_escapes: bool,
+    /// It ran under sql_mode REAL_AS_FLOAT: REAL is FLOAT, not DOUBLE.
+    pub real_as_float: bool,
     /// The server runs with lower_case_table_names=1: it stores database and table names in lower
     /// case, whatever case a statement writes them in.
     pub lower_case_names: bool,
@@ -554,6 +556,8 @@ impl<'a> DdlContext<'a> {
 pub const MARIADB_MODE_ORACLE: u64 = 1 << 9;
 /// The sql_mode bit for NO_BACKSLASH_ESCAPES (MySQL's and MariaDB's).
 pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
+/// The sql_mode bit for REAL_AS_FLOAT (MySQL's and MariaDB's).
+pub const MODE_REAL_AS_FLOAT: u64 = 1;
 
 /// Marks the columns an ALTER has not redefined (see [`original_position`]).
 const UNTOUCHED: char = '\u{1}';
@@ -622,7 +626,7 @@ fn replace_column(
 
 /// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (only the primary
 /// key matters).
-fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, oracle_types: bool) -> Result<(), String> {
+fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, context: DdlContext<'_>) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
     let mut p = Parser::new(item, "");
     if !first.quoted {
@@ -659,7 +663,7 @@ fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, oracle_ty
             _ => {}
         }
     }
-    let column = column_def(item, table_charset, oracle_types)?;
+    let column = column_def(item, table_charset, context)?;
     if item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY")) {
         def.primary_key = vec![column.name.clone()];
     }
@@ -731,7 +735,7 @@ fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
 }
 
 /// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
-fn column_def(tokens: &[Token], table_charset: &str, oracle_types: bool) -> Result<ColumnDef, String> {
+fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) -> Result<ColumnDef, String> {
     let mut p = Parser::new(tokens, "");
     let name = p.ident();
     if name.is_empty() {
@@ -765,8 +769,13 @@ fn column_def(tokens: &[Token], table_charset: &str, oracle_types: bool) -> Resu
     } else {
         None
     };
-    if oracle_types && let Some(mariadb_type) = oracle_type(&type_name, args.is_some()) {
+    if context.oracle_types
+        && let Some(mariadb_type) = oracle_type(&type_name, args.is_some())
+    {
         mariadb_type.clone_into(&mut type_name);
+    }
+    if context.real_as_float && type_name == "real" {
+        "float".clone_into(&mut type_name);
     }
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset, mut compressed) = (data_type == "serial", false, None, false);

@@ -68,6 +68,10 @@ pub enum HistoryRecord {
         /// before this was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         no_backslash_escapes: bool,
+        /// It ran under sql_mode REAL_AS_FLOAT (absent: it did not, or was recorded before this
+        /// was kept).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        real_as_float: bool,
         /// The server stores names in lower case (lower_case_table_names=1; absent: it does
         /// not, or this was recorded before it was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -120,6 +124,7 @@ impl HistoryRecord {
                 server_charset,
                 oracle_types,
                 no_backslash_escapes,
+                real_as_float,
                 lower_case_names,
                 ..
             } => {
@@ -127,6 +132,7 @@ impl HistoryRecord {
                     server_charset: server_charset.as_deref(),
                     oracle_types: *oracle_types,
                     no_backslash_escapes: *no_backslash_escapes,
+                    real_as_float: *real_as_float,
                     lower_case_names: *lower_case_names,
                 };
                 history.apply_in(sql, default_schema, context)
@@ -250,6 +256,7 @@ mod tests {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            real_as_float: false,
             lower_case_names: false,
         }
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
 use super::history::{
-    ColumnDef, DdlContext, HistoryError, MARIADB_MODE_ORACLE, MODE_NO_BACKSLASH_ESCAPES, SchemaHistory, TableDef,
-    canonical_charset, charset_of_collation, is_hidden,
+    ColumnDef, DdlContext, HistoryError, MARIADB_MODE_ORACLE, MODE_NO_BACKSLASH_ESCAPES, MODE_REAL_AS_FLOAT,
+    SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
 };
 use super::journal::{HistoryRecord, compare_positions};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
@@ -248,9 +248,15 @@ impl SchemaRegistry {
         // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
         let oracle_types = self.column_types == ColumnTypeStyle::Mariadb
             && query.sql_mode.is_some_and(|mode| mode & MARIADB_MODE_ORACLE != 0);
-        let no_backslash_escapes = query.sql_mode.is_some_and(|mode| mode & MODE_NO_BACKSLASH_ESCAPES != 0);
-        let context =
-            DdlContext { server_charset: query.server_charset, oracle_types, no_backslash_escapes, lower_case_names };
+        let mode = |bit: u64| query.sql_mode.is_some_and(|mode| mode & bit != 0);
+        let (no_backslash_escapes, real_as_float) = (mode(MODE_NO_BACKSLASH_ESCAPES), mode(MODE_REAL_AS_FLOAT));
+        let context = DdlContext {
+            server_charset: query.server_charset,
+            oracle_types,
+            no_backslash_escapes,
+            real_as_float,
+            lower_case_names,
+        };
         match self.history.apply_in(&query.sql, &query.schema, context) {
             Ok(()) => self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
@@ -259,6 +265,7 @@ impl SchemaRegistry {
                 server_charset: query.server_charset.map(str::to_owned),
                 oracle_types,
                 no_backslash_escapes,
+                real_as_float,
                 lower_case_names,
             }),
             Err(e) => match statement {
