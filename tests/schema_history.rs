@@ -51,6 +51,10 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE q (id INT PRIMARY KEY /* inline comment */, v VARCHAR(10) DEFAULT 'a,b(c' COMMENT 'it''s, \"quoted\"')",
         "CREATE TABLE r (id INT PRIMARY KEY, inv INT INVISIBLE, v VARCHAR(3))",
         "CREATE TABLE s (id INT NOT NULL AUTO_INCREMENT UNIQUE, v VARCHAR(10))",
+        // Character sets and collations named as strings.
+        "CREATE TABLE qc (id INT PRIMARY KEY, a VARCHAR(5) CHARACTER SET 'latin1', b VARCHAR(5) COLLATE 'latin1_bin', \
+         c VARCHAR(5) CHARSET \"gbk\") CHARSET='utf8mb4'",
+        "ALTER TABLE qc MODIFY a VARCHAR(8) CHARACTER SET 'gbk' COLLATE 'gbk_bin', ADD d TEXT COLLATE \"latin1_bin\"",
         // Types declared without their arguments, or with ones the server rewrites.
         "CREATE TABLE u (id INT(5) PRIMARY KEY, d DECIMAL, d5 DECIMAL(5), c CHAR, bn BINARY, b BIT, f30 FLOAT(30), \
          f10 FLOAT(10), f73 FLOAT(7,3), t0 TIME(0), dt0 DATETIME(0), tz TINYINT(2) UNSIGNED ZEROFILL, b2 BOOL)",

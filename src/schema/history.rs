@@ -794,14 +794,14 @@ fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) ->
                 zerofill = true;
                 unsigned = true;
             }
-            "CHARACTER" if rest.eat_word("SET") => charset = Some(rest.word().to_ascii_lowercase()),
-            "CHARSET" => charset = Some(rest.word().to_ascii_lowercase()),
+            "CHARACTER" if rest.eat_word("SET") => charset = Some(rest.option_value().to_ascii_lowercase()),
+            "CHARSET" => charset = Some(rest.option_value().to_ascii_lowercase()),
             // MariaDB's shorthands: CHAR BYTE is BINARY, ASCII is latin1, UNICODE is ucs2.
             "BYTE" => byte = true,
             "ASCII" => charset = Some("latin1".into()),
             "UNICODE" => charset = Some("ucs2".into()),
             "COLLATE" if charset.is_none() => {
-                charset = Some(charset_of_collation(&rest.word()));
+                charset = Some(charset_of_collation(&rest.option_value()));
             }
             // DEFAULT 'x', COMMENT '…', AS (expr), ON UPDATE …: skip their arguments.
             "(" => {

@@ -290,6 +290,18 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// An option's value, which may be written bare, quoted or as a string (`CHARACTER SET
+    /// 'latin1'`): its text ("" at punctuation or the end).
+    pub(super) fn option_value(&mut self) -> String {
+        match self.peek() {
+            Some(t) if !t.punct() => {
+                self.at += 1;
+                t.text.clone()
+            }
+            _ => String::new(),
+        }
+    }
+
     /// `schema.table` or `table` (in the default schema).
     pub(super) fn name(&mut self) -> QualifiedName {
         let first = self.ident();
