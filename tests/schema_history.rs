@@ -242,6 +242,15 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE x14 (id INT PRIMARY KEY, `a``b` INT, `c d` VARCHAR(3) CHARACTER SET latin1 COLLATE latin1_general_cs)",
         "ALTER TABLE x14 CHANGE `a``b` `e\"f` BIGINT",
         "CREATE TABLE x15 (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME (PARTITION p_hist HISTORY, PARTITION p_cur CURRENT)",
+        // Columns named FIRST and AFTER, and positions after them.
+        "CREATE TABLE kp (id INT PRIMARY KEY, first INT, after INT, b INT, v VARCHAR(8))",
+        "ALTER TABLE kp ADD COLUMN x INT AFTER first",
+        "ALTER TABLE kp MODIFY b INT AFTER `first`, MODIFY after BIGINT FIRST",
+        "ALTER TABLE kp CHANGE x after2 INT AFTER after, CHANGE first first2 INT AFTER v",
+        "ALTER TABLE kp CHANGE after2 first SMALLINT, CHANGE v after3 VARCHAR(8) AFTER first",
+        "ALTER TABLE kp DROP COLUMN after",
+        "ALTER TABLE kp CHANGE b after INT",
+        "ALTER TABLE kp MODIFY first INT FIRST",
         // Copies and drops.
         "CREATE TABLE t_like LIKE d",
         "CREATE TABLE t_like2 (LIKE e)",

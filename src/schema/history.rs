@@ -515,14 +515,17 @@ enum Position {
     After(String),
 }
 
-/// Split a trailing `FIRST` / `AFTER col` off a column definition.
+/// Split a trailing `FIRST` / `AFTER col` off a column definition (its name, type, attributes).
+/// `AFTER first` names a column called `first`, so AFTER is looked for before FIRST; neither can
+/// be the definition's name or type (`CHANGE a after INT` renames `a` to `after`).
 fn split_position(tokens: &[Token]) -> (&[Token], Position) {
+    const NAME_AND_TYPE: usize = 2;
     let n = tokens.len();
-    if n >= 1 && tokens[n - 1].is_word("FIRST") {
-        return (&tokens[..n - 1], Position::First);
-    }
-    if n >= 2 && tokens[n - 2].is_word("AFTER") {
+    if n >= NAME_AND_TYPE + 2 && tokens[n - 2].is_word("AFTER") {
         return (&tokens[..n - 2], Position::After(tokens[n - 1].text.clone()));
+    }
+    if n > NAME_AND_TYPE && tokens[n - 1].is_word("FIRST") {
+        return (&tokens[..n - 1], Position::First);
     }
     (tokens, Position::Keep)
 }
