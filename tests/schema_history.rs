@@ -242,6 +242,10 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE x14 (id INT PRIMARY KEY, `a``b` INT, `c d` VARCHAR(3) CHARACTER SET latin1 COLLATE latin1_general_cs)",
         "ALTER TABLE x14 CHANGE `a``b` `e\"f` BIGINT",
         "CREATE TABLE x15 (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME (PARTITION p_hist HISTORY, PARTITION p_cur CURRENT)",
+        // MariaDB's UCA 14 collations, whose names do not name a character set.
+        "CREATE TABLE uc (id INT PRIMARY KEY, a VARCHAR(5) COLLATE uca1400_ai_ci, \
+         b VARCHAR(5) CHARACTER SET utf8mb3 COLLATE uca1400_as_cs) COLLATE uca1400_ai_ci",
+        "ALTER TABLE uc ADD c TEXT COLLATE utf8mb4_uca1400_ai_ci, ADD d VARCHAR(5) COLLATE uca1400_ai_ci FIRST",
         // Columns named FIRST and AFTER, and positions after them.
         "CREATE TABLE kp (id INT PRIMARY KEY, first INT, after INT, b INT, v VARCHAR(8))",
         "ALTER TABLE kp ADD COLUMN x INT AFTER first",

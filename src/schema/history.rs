@@ -804,7 +804,7 @@ fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) ->
             "ASCII" => charset = Some("latin1".into()),
             "UNICODE" => charset = Some("ucs2".into()),
             "COLLATE" if charset.is_none() => {
-                charset = Some(charset_of_collation(&rest.option_value()));
+                charset = charset_of_collation(&rest.option_value());
             }
             // DEFAULT 'x', COMMENT '…', AS (expr), ON UPDATE …: skip their arguments.
             "(" => {
@@ -1021,7 +1021,7 @@ fn table_charset_option(tokens: &[Token]) -> Option<String> {
         if t.is_word("COLLATE") && found.is_none() {
             let j = skip_eq(i + 1);
             if let Some(v) = tokens.get(j) {
-                found = Some(charset_of_collation(&v.text));
+                found = charset_of_collation(&v.text);
             }
             i = j + 1;
             continue;
@@ -1032,9 +1032,11 @@ fn table_charset_option(tokens: &[Token]) -> Option<String> {
 }
 
 /// The character set a collation belongs to, by its name's prefix (`latin1_swedish_ci` → latin1,
-/// `binary` → binary), as information_schema names it.
-pub fn charset_of_collation(collation: &str) -> String {
-    canonical_charset(collation.split('_').next().unwrap_or_default())
+/// `binary` → binary), as information_schema names it. MariaDB's `uca1400_…` collations (10.10+)
+/// name none: they take the character set the context gives (`None`).
+pub fn charset_of_collation(collation: &str) -> Option<String> {
+    let prefix = collation.split('_').next().unwrap_or_default();
+    (!prefix.eq_ignore_ascii_case("uca1400")).then(|| canonical_charset(prefix))
 }
 
 /// A character set name as information_schema gives it: lower case, `utf8` as `utf8mb3`.
@@ -1307,8 +1309,9 @@ mod tests {
             ("cp1251_bin", "cp1251"),
         ];
         for (collation, charset) in cases {
-            assert_eq!(charset_of_collation(collation), charset, "{collation}");
+            assert_eq!(charset_of_collation(collation).as_deref(), Some(charset), "{collation}");
         }
+        assert_eq!(charset_of_collation("uca1400_ai_ci"), None);
     }
 
     #[test]

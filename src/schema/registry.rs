@@ -397,7 +397,7 @@ impl SchemaRegistry {
             let (Some(schema), Some(table)) = (row.text(0), row.text(1)) else { continue };
             if captured(&schema, &table) {
                 let def = TableDef {
-                    charset: row.text(2).as_deref().map(charset_of_collation),
+                    charset: row.text(2).as_deref().and_then(charset_of_collation),
                     // Until a declared ROW START column is seen.
                     implicit_row_period: row.text(3).as_deref() == Some("SYSTEM VERSIONED"),
                     ..TableDef::default()
