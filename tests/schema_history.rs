@@ -242,6 +242,12 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE x14 (id INT PRIMARY KEY, `a``b` INT, `c d` VARCHAR(3) CHARACTER SET latin1 COLLATE latin1_general_cs)",
         "ALTER TABLE x14 CHANGE `a``b` `e\"f` BIGINT",
         "CREATE TABLE x15 (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING PARTITION BY SYSTEM_TIME (PARTITION p_hist HISTORY, PARTITION p_cur CURRENT)",
+        // CHARACTER SET DEFAULT: the database's.
+        "CREATE TABLE cd (id INT PRIMARY KEY, a VARCHAR(5)) CHARACTER SET DEFAULT",
+        "ALTER TABLE cd CHARACTER SET latin1, ADD b VARCHAR(3)",
+        "ALTER TABLE cd CHARACTER SET = DEFAULT, ADD c VARCHAR(3)",
+        "CREATE TABLE cd2 (id INT PRIMARY KEY, a VARCHAR(5)) CHARSET latin1",
+        "ALTER TABLE cd2 CONVERT TO CHARACTER SET DEFAULT",
         // MariaDB's UCA 14 collations, whose names do not name a character set.
         "CREATE TABLE uc (id INT PRIMARY KEY, a VARCHAR(5) COLLATE uca1400_ai_ci, \
          b VARCHAR(5) CHARACTER SET utf8mb3 COLLATE uca1400_as_cs) COLLATE uca1400_ai_ci",

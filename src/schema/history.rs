@@ -192,7 +192,7 @@ impl SchemaHistory {
                                 known.insert_entry(charset.to_owned());
                             }
                         }
-                        self.database_options(p, schema);
+                        self.database_options(p, schema, context);
                         Ok(())
                     }
                     _ => Ok(()),
@@ -204,7 +204,7 @@ impl SchemaHistory {
                     "TABLE" => self.alter_table(p, context),
                     "DATABASE" | "SCHEMA" => {
                         let schema = p.altered_database();
-                        self.database_options(p, schema);
+                        self.database_options(p, schema, context);
                         Ok(())
                     }
                     _ => Ok(()),
@@ -260,8 +260,8 @@ impl SchemaHistory {
     }
 
     /// CREATE/ALTER DATABASE options: remember the default character set new tables inherit.
-    fn database_options(&mut self, p: &Parser<'_>, schema: String) {
-        if let Some(charset) = table_charset_option(&p.tokens[p.at..]) {
+    fn database_options(&mut self, p: &Parser<'_>, schema: String, context: DdlContext<'_>) {
+        if let Some(charset) = table_charset_option(&p.tokens[p.at..], context.server_charset) {
             self.schema_charsets.insert(schema, charset);
         }
     }
@@ -295,8 +295,8 @@ impl SchemaHistory {
         }
         let items = p.until_close().map_err(|e| (table.clone(), e))?;
         let options = &p.tokens[p.at..];
-        let table_charset = table_charset_option(options)
-            .unwrap_or_else(|| self.inherited_charset(&name.schema, context.server_charset));
+        let inherited = self.inherited_charset(&name.schema, context.server_charset);
+        let table_charset = table_charset_option(options, Some(&inherited)).unwrap_or(inherited);
         let mut def = TableDef {
             charset: Some(table_charset.clone()),
             implicit_row_period: adds_implicit_row_period(p.tokens),
@@ -351,7 +351,8 @@ impl SchemaHistory {
             let mut s = p.nested(spec);
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
-                    if let Some(charset) = table_charset_option(spec) {
+                    let inherited = self.inherited_charset(&name.schema, context.server_charset);
+                    if let Some(charset) = table_charset_option(spec, Some(&inherited)) {
                         def.charset = Some(charset);
                     }
                 }
@@ -447,7 +448,8 @@ impl SchemaHistory {
                 "CONVERT" if s.eat_word("TABLE") => absorbed.push(s.name()),
                 "CONVERT" => {
                     s.expect_word("TO").map_err(fail)?;
-                    let charset = table_charset_option(&spec[s.at..])
+                    let inherited = self.inherited_charset(&name.schema, context.server_charset);
+                    let charset = table_charset_option(&spec[s.at..], Some(&inherited))
                         .ok_or_else(|| fail("CONVERT TO without a character set".into()))?;
                     def.charset = Some(charset.clone());
                     convert_to = Some(charset);
@@ -1003,8 +1005,10 @@ fn is_character(data_type: &str) -> bool {
     matches!(data_type, "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" | "json")
 }
 
-/// `[DEFAULT] CHARACTER SET [=] x` / `CHARSET x` / `COLLATE x` among table or schema options.
-fn table_charset_option(tokens: &[Token]) -> Option<String> {
+/// `[DEFAULT] CHARACTER SET [=] x` / `CHARSET x` / `COLLATE x` among table or schema options;
+/// `CHARACTER SET DEFAULT` is `default`, the charset of the level above (the database's for a
+/// table, the server's for a database).
+fn table_charset_option(tokens: &[Token], default: Option<&str>) -> Option<String> {
     let mut found = None;
     let mut i = 0;
     while i < tokens.len() {
@@ -1013,14 +1017,15 @@ fn table_charset_option(tokens: &[Token]) -> Option<String> {
         if t.is_word("CHARSET") || (t.is_word("CHARACTER") && tokens.get(i + 1).is_some_and(|n| n.is_word("SET"))) {
             let j = skip_eq(if t.is_word("CHARSET") { i + 1 } else { i + 2 });
             if let Some(v) = tokens.get(j) {
-                found = Some(v.text.to_ascii_lowercase());
+                found =
+                    if v.is_word("DEFAULT") { default.map(str::to_owned) } else { Some(v.text.to_ascii_lowercase()) };
             }
             i = j + 1;
             continue;
         }
         if t.is_word("COLLATE") && found.is_none() {
             let j = skip_eq(i + 1);
-            if let Some(v) = tokens.get(j) {
+            if let Some(v) = tokens.get(j).filter(|v| !v.is_word("DEFAULT")) {
                 found = charset_of_collation(&v.text);
             }
             i = j + 1;
