@@ -15,6 +15,13 @@ pub struct QualifiedName {
     pub table: String,
 }
 
+impl QualifiedName {
+    /// Both parts in lower case, as a server with lower_case_table_names=1 stores them.
+    pub fn lowercased(&self) -> Self {
+        Self { schema: self.schema.to_lowercase(), table: self.table.to_lowercase() }
+    }
+}
+
 impl std::fmt::Display for QualifiedName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.schema, self.table)
@@ -39,16 +46,12 @@ impl Statement {
     /// The statement as a server with lower_case_table_names=1 takes it: database and table
     /// names in lower case.
     pub fn with_lower_case_names(&self) -> Statement {
-        let lower = |name: &QualifiedName| QualifiedName {
-            schema: name.schema.to_lowercase(),
-            table: name.table.to_lowercase(),
-        };
         match self {
             Self::TableDdl { kind, tables } => {
-                Self::TableDdl { kind: *kind, tables: tables.iter().map(lower).collect() }
+                Self::TableDdl { kind: *kind, tables: tables.iter().map(QualifiedName::lowercased).collect() }
             }
             Self::SchemaDdl { kind, schema } => Self::SchemaDdl { kind: *kind, schema: schema.to_lowercase() },
-            Self::Dml { tables } => Self::Dml { tables: tables.iter().map(lower).collect() },
+            Self::Dml { tables } => Self::Dml { tables: tables.iter().map(QualifiedName::lowercased).collect() },
             other => other.clone(),
         }
     }

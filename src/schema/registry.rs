@@ -245,10 +245,9 @@ impl SchemaRegistry {
         if !matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             return Ok(());
         }
-        // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
-        let oracle_types = self.column_types == ColumnTypeStyle::Mariadb
-            && query.sql_mode.is_some_and(|mode| mode & MARIADB_MODE_ORACLE != 0);
         let mode = |bit: u64| query.sql_mode.is_some_and(|mode| mode & bit != 0);
+        // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
+        let oracle_types = self.column_types == ColumnTypeStyle::Mariadb && mode(MARIADB_MODE_ORACLE);
         let (no_backslash_escapes, real_as_float) = (mode(MODE_NO_BACKSLASH_ESCAPES), mode(MODE_REAL_AS_FLOAT));
         let context = DdlContext {
             server_charset: query.server_charset,

@@ -310,7 +310,7 @@ impl<'t> Parser<'t> {
         } else {
             QualifiedName { schema: self.default_schema.to_owned(), table: first }
         };
-        QualifiedName { schema: self.folded(name.schema), table: self.folded(name.table) }
+        if self.fold_names { name.lowercased() } else { name }
     }
 
     /// A database name.

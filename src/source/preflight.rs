@@ -1,6 +1,9 @@
 //! Checks that the source server is set up for CDC: binary logging in ROW format, full row images
-//! and metadata, the privileges a replica needs, and a resume position still on the server. Every
-//! problem is reported, each with its fix; the caller decides which ones stop it.
+//! and metadata, the privileges a replica needs, a resume position still on the server, and that
+//! what the destination captures reaches the binlog at all (a replica logs what it applies; no
+//! `binlog_do_db`/`binlog_ignore_db` leaves captured tables out). Every problem is reported, each
+//! with its fix; the caller decides which ones stop it. (Foreign keys whose actions change rows
+//! below the binlog are named by [`crate::schema::foreign_keys`], which reads table definitions.)
 
 use super::{Connection, Flavor, SourceError, server};
 use crate::event::BinlogPosition;
