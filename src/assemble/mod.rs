@@ -34,7 +34,7 @@ pub mod filter;
 
 use std::sync::Arc;
 
-pub use filter::TableFilter;
+pub use filter::{FilterError, TableFilter};
 
 use crate::binlog::mariadb::AlterPhase;
 use crate::binlog::payload::PayloadEvents;

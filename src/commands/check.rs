@@ -9,11 +9,10 @@ use rdkafka::producer::{BaseProducer, Producer};
 
 use crate::assemble::TableFilter;
 use crate::config::LoadedConfig;
-use crate::destination::pipeline::connect_options;
-use crate::schema::foreign_keys;
+use crate::destination::pipeline::{connect_options, source_findings};
 use crate::sink::kafka::Delivery;
 use crate::source::Connection;
-use crate::source::preflight::{self, Severity};
+use crate::source::preflight::Severity;
 
 /// One line of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,24 +61,11 @@ pub async fn check(config: &LoadedConfig) -> Vec<CheckItem> {
             Ok(mut conn) => {
                 items.push(ok(&subject, format!("connected ({} {})", flavor_name(conn.flavor), conn.server_version)));
                 // The filter was validated when the configuration loaded.
-                let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
-                    .unwrap_or_else(|_| TableFilter::all());
-                let captured = |schema: &str, table: &str| filter.matches(schema, table);
-                let mut findings = match preflight::check(&mut conn, None, &captured).await {
-                    Ok(findings) => findings,
-                    Err(e) => {
-                        items.push(problem(Severity::Error, &subject, format!("checking settings failed: {e}")));
-                        Vec::new()
-                    }
-                };
-                match foreign_keys::check(&mut conn, &captured).await {
-                    Ok(cascades) => findings.extend(cascades),
-                    Err(e) => items.push(problem(
-                        Severity::Warning,
-                        &subject,
-                        format!("cannot read the captured tables' foreign keys: {e}"),
-                    )),
-                }
+                let filter = d.table_filter().unwrap_or_else(|_| TableFilter::all());
+                let findings = source_findings(&mut conn, None, &filter).await.unwrap_or_else(|e| {
+                    items.push(problem(Severity::Error, &subject, format!("checking settings failed: {e}")));
+                    Vec::new()
+                });
                 for f in findings {
                     items.push(problem(f.severity, &subject, format!("{} (fix: {})", f.problem, f.fix)));
                 }

@@ -79,6 +79,11 @@ impl Destination {
         self.config.sink.rocketmq.clone().unwrap_or_default()
     }
 
+    /// The tables this destination captures (its patterns were checked when the file loaded).
+    pub fn table_filter(&self) -> Result<crate::assemble::TableFilter, crate::assemble::FilterError> {
+        crate::assemble::TableFilter::new(&self.config.filter.include, &self.config.filter.exclude)
+    }
+
     /// The replica server id: configured, or derived from the name so destinations on one server
     /// never evict each other's dump threads.
     pub fn replica_server_id(&self) -> u32 {

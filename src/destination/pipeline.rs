@@ -34,12 +34,13 @@ use crate::checkpoint::{AckTracker, Cursor, ZkCursorStore, ZkSchemaHistory};
 use crate::config::{Destination, parse_time_zone};
 use crate::encode::batcher::BatcherConfig;
 use crate::encode::{Batch, BatchLimits, Batcher};
+use crate::event::BinlogPosition;
 use crate::queue::{self, QueueReceiver, QueueSender};
 use crate::route::Partitioner;
 use crate::schema::{SchemaRegistry, foreign_keys};
 use crate::sink::{PublishError, Publisher};
-use crate::source::preflight::{self, Severity};
-use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart};
+use crate::source::preflight::{self, Finding, Severity};
+use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart, SourceError};
 
 /// Everything a run needs from outside.
 pub struct RunContext {
@@ -63,6 +64,26 @@ pub fn connect_options(d: &Destination) -> ConnectOptions {
     }
 }
 
+/// Everything about the source a destination should know before it reads: the preflight's
+/// findings, then the foreign keys that change its captured tables below the binlog (a warning
+/// too when they cannot be read). `sluice check` prints them; a run stops at the errors.
+pub async fn source_findings(
+    conn: &mut Connection,
+    resume_from: Option<&BinlogPosition>,
+    filter: &TableFilter,
+) -> Result<Vec<Finding>, SourceError> {
+    let captured = |schema: &str, table: &str| filter.matches(schema, table);
+    let mut findings = preflight::check(conn, resume_from, &captured).await?;
+    match foreign_keys::check(conn, &captured).await {
+        Ok(cascades) => findings.extend(cascades),
+        Err(e) => findings.push(Finding::warning(
+            format!("cannot read the captured tables' foreign keys: {e}"),
+            "GRANT SELECT ON *.* TO the Sluice user (SHOW CREATE TABLE needs it)",
+        )),
+    }
+    Ok(findings)
+}
+
 /// Run until `shutdown` (graceful, returns `Ok`) or the first error.
 pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<(), PipelineError> {
     let d = &ctx.destination;
@@ -74,16 +95,9 @@ pub async fn run(ctx: &RunContext, shutdown: watch::Receiver<bool>) -> Result<()
     }
 
     // Preflight: stop with every problem spelled out rather than fail obscurely later.
-    let filter = TableFilter::new(&d.config.filter.include, &d.config.filter.exclude)
-        .map_err(|e| PipelineError::Config(e.to_string()))?;
+    let filter = d.table_filter().map_err(|e| PipelineError::Config(e.to_string()))?;
     let mut conn = Connection::connect(&connect).await?;
-    let resume_from = cursor.as_ref().map(|c| &c.position.binlog);
-    let captured = |schema: &str, table: &str| filter.matches(schema, table);
-    let mut findings = preflight::check(&mut conn, resume_from, &captured).await?;
-    match foreign_keys::check(&mut conn, &captured).await {
-        Ok(cascades) => findings.extend(cascades),
-        Err(e) => tracing::warn!(destination = %d.name, error = %e, "cannot read the captured tables' foreign keys"),
-    }
+    let findings = source_findings(&mut conn, cursor.as_ref().map(|c| &c.position.binlog), &filter).await?;
     drop(conn);
     let (errors, warnings): (Vec<_>, Vec<_>) = findings.into_iter().partition(|f| f.severity == Severity::Error);
     for w in &warnings {
