@@ -261,6 +261,22 @@ fn corpus() -> Vec<String> {
         "ALTER TABLE kp DROP COLUMN after",
         "ALTER TABLE kp CHANGE b after INT",
         "ALTER TABLE kp MODIFY first INT FIRST",
+        "ALTER TABLE kp ADD INDEX (after), ADD INDEX (first)",
+        // One ALTER's clauses in MariaDB's order, not the order written: drops before adds,
+        // AFTER naming columns as they are becoming, IF [NOT] EXISTS against the table as it was,
+        // a key following a column dropped and added again, BINARY and COLLATE DEFAULT asking for
+        // the table's character set beside CONVERT TO.
+        "CREATE TABLE ord (id INT PRIMARY KEY, a VARCHAR(5), b VARCHAR(5), c VARCHAR(5))",
+        "ALTER TABLE ord ADD COLUMN a TEXT, DROP COLUMN a",
+        "ALTER TABLE ord ADD x VARCHAR(5) AFTER z, CHANGE b z VARCHAR(6)",
+        "ALTER TABLE ord ADD y VARCHAR(5), MODIFY y VARCHAR(7) FIRST",
+        "ALTER TABLE ord ADD id2 VARCHAR(8) AFTER y, DROP id, ADD id INT NOT NULL FIRST",
+        "ALTER TABLE ord DROP COLUMN c, ADD COLUMN IF NOT EXISTS c TEXT",
+        "ALTER TABLE ord RENAME COLUMN IF EXISTS nope TO nope2, RENAME COLUMN IF EXISTS a TO a2",
+        "ALTER TABLE ord ADD w VARCHAR(5), CONVERT TO CHARACTER SET latin1, DEFAULT CHARSET=utf8mb4",
+        "ALTER TABLE ord MODIFY w VARCHAR(5) BINARY, ADD v VARCHAR(4) COLLATE DEFAULT, CONVERT TO CHARACTER SET utf8mb3, \
+         DEFAULT CHARSET=latin1",
+        "ALTER TABLE ord ADD IF NOT EXISTS a2 TEXT, CONVERT TO CHARACTER SET utf8mb4",
         // Copies and drops.
         "CREATE TABLE t_like LIKE d",
         "CREATE TABLE t_like2 (LIKE e)",
@@ -960,4 +976,146 @@ async fn ddl_names_are_folded_as_a_lower_case_table_names_server_stores_them() {
     let offline = decoded.iter().find(|v| v["table"] == "other" && v["event"] == "INSERT").expect("the INSERT");
     assert_eq!(offline["data"], other);
     mysql.down(&["mariadb"]);
+}
+
+/// Column types for [`random_alter`]: character sets stated, taken from the table, or asked of it
+/// (BINARY, COLLATE DEFAULT), inline keys, generated and binary columns.
+const RANDOM_TYPES: &[&str] = &[
+    "INT",
+    "INT NOT NULL",
+    "INT NOT NULL PRIMARY KEY",
+    "INT AS (1) VIRTUAL",
+    "TINYINT",
+    "BIGINT UNSIGNED",
+    "DECIMAL(8,2)",
+    "DATETIME(3)",
+    "VARCHAR(20)",
+    "VARCHAR(5) NOT NULL DEFAULT 'x'",
+    "VARCHAR(10) COLLATE utf8mb4_bin",
+    "VARCHAR(7) CHARSET latin1 COLLATE latin1_bin",
+    "VARCHAR(3) BINARY",
+    "VARCHAR(4) COLLATE DEFAULT",
+    "VARCHAR(6) CHARACTER SET latin1 BINARY",
+    "VARCHAR(6) ASCII",
+    "VARCHAR(3) CHARACTER SET binary",
+    "CHAR(3) CHARACTER SET latin1",
+    "CHAR(2) BYTE",
+    "NATIONAL CHAR(2)",
+    "TINYTEXT BINARY",
+    "TEXT",
+    "TEXT CHARACTER SET latin1",
+    "TEXT COLLATE latin1_german1_ci",
+    "MEDIUMTEXT",
+    "BLOB",
+    "ENUM('a','b')",
+    "SET('x','y')",
+];
+
+/// Column names for [`random_alter`]: a few, so clauses collide; case variants, keywords.
+const RANDOM_NAMES: &[&str] = &["c0", "c1", "c2", "c3", "c4", "c5", "first", "after", "C1", "`key`", "`a b`", "id"];
+
+/// A small deterministic generator (xorshift64), so a failing statement can be replayed.
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+
+    fn maybe(&mut self, text: &'static str) -> &'static str {
+        if self.below(3) == 0 { text } else { "" }
+    }
+}
+
+/// One to five ALTER clauses over `columns` (the table's, quoted) and names it may not have.
+fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
+    let column = |rng: &mut Xorshift| {
+        if columns.is_empty() || rng.below(5) == 0 {
+            rng.pick(RANDOM_NAMES).to_owned()
+        } else {
+            columns[rng.below(columns.len())].clone()
+        }
+    };
+    let mut clauses = Vec::new();
+    for _ in 0..1 + rng.below(5) {
+        let position = match rng.below(4) {
+            0 => " FIRST".to_owned(),
+            1 => format!(" AFTER {}", column(rng)),
+            _ => String::new(),
+        };
+        let (name, other, ty) = (rng.pick(RANDOM_NAMES), rng.pick(RANDOM_NAMES), rng.pick(RANDOM_TYPES));
+        clauses.push(match rng.below(19) {
+            0 => format!("ADD COLUMN {}{name} {ty}{position}", rng.maybe("IF NOT EXISTS ")),
+            1 => format!("ADD COLUMN {}({name} {ty}, {other} {})", rng.maybe("IF NOT EXISTS "), rng.pick(RANDOM_TYPES)),
+            2 => format!("DROP COLUMN {}{}", rng.maybe("IF EXISTS "), column(rng)),
+            3 => format!("MODIFY COLUMN {}{} {ty}{position}", rng.maybe("IF EXISTS "), column(rng)),
+            4 => format!("CHANGE COLUMN {}{} {name} {ty}{position}", rng.maybe("IF EXISTS "), column(rng)),
+            5 => format!("RENAME COLUMN {}{} TO {name}", rng.maybe("IF EXISTS "), column(rng)),
+            6 => format!("ALTER COLUMN {} SET DEFAULT NULL", column(rng)),
+            7 => format!("ADD PRIMARY KEY ({})", column(rng)),
+            8 => format!("ADD PRIMARY KEY ({}, {})", column(rng), column(rng)),
+            9 => format!("ADD PRIMARY KEY IF NOT EXISTS ({})", column(rng)),
+            10 => "DROP PRIMARY KEY".into(),
+            11 => format!("ADD INDEX ({})", column(rng)),
+            12 => format!("ADD UNIQUE KEY IF NOT EXISTS uk{} ({})", rng.below(3), column(rng)),
+            13 => format!("CONVERT TO CHARACTER SET {}", rng.pick(&["latin1", "utf8mb4", "utf8mb3"])),
+            14 => format!(
+                "CONVERT TO CHARACTER SET {} COLLATE {}",
+                rng.pick(&["latin1", "utf8mb4"]),
+                rng.pick(&["latin1_bin", "utf8mb4_bin"])
+            ),
+            15 => format!("DEFAULT CHARSET={}", rng.pick(&["latin1", "utf8mb4"])),
+            16 => format!("DEFAULT COLLATE {}", rng.pick(&["latin1_bin", "utf8mb4_bin", "utf8mb3_general_ci"])),
+            17 => format!("CHARACTER SET = {}", rng.pick(&["latin1", "utf8mb4"])),
+            _ => "FORCE".into(),
+        });
+    }
+    format!("ALTER TABLE {table} {}", clauses.join(", "))
+}
+
+/// MariaDB applies an ALTER's clauses in an order of its own (drops before adds, AFTER naming
+/// columns as they are becoming, IF [NOT] EXISTS weighed against the table as it was, CONVERT TO
+/// beside DEFAULT CHARSET, keys following renamed and re-added columns): thousands of random
+/// multi-clause ALTERs, and after each one the server accepts, the tracked table must equal
+/// information_schema's. `SLUICE_ALTER_SEED` / `SLUICE_ALTER_STEPS` replay or extend a run.
+#[tokio::test(flavor = "multi_thread")]
+async fn random_multi_clause_alters_reshape_tables_as_mariadb_does() {
+    let mut db = TestDb::create(&stack().mysql, "alters").await;
+    let schema = db.name.clone();
+    let number = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let steps = number("SLUICE_ALTER_STEPS", 2000);
+    let mut rng = Xorshift(number("SLUICE_ALTER_SEED", 0x9e37_79b9_7f4a_7c15));
+    let mut history = SchemaHistory::default();
+    for create in ["CREATE TABLE t (id INT PRIMARY KEY, c0 INT, c1 VARCHAR(10))", "CREATE TABLE u (c2 INT, c3 TEXT)"] {
+        db.exec(create).await;
+        history.apply(create, &schema).unwrap();
+    }
+    let mut accepted = 0;
+    for step in 0..steps {
+        let table = ["t", "u"][rng.below(2)];
+        let columns: Vec<String> = db
+            .query(&format!(
+                "SELECT CONCAT('`', COLUMN_NAME, '`') FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION"
+            ))
+            .await
+            .into_iter()
+            .filter_map(|row| row[0].clone())
+            .collect();
+        let alter = random_alter(&mut rng, table, &columns);
+        if db.conn.execute(&alter).await.is_err() {
+            continue; // refused: not in the binlog
+        }
+        accepted += 1;
+        history.apply(&alter, &schema).unwrap_or_else(|e| panic!("step {step}: {e}"));
+        assert_eq!(tracked(&history, &schema), information_schema(&mut db).await, "after step {step}: {alter}");
+    }
+    assert!(accepted * 5 >= steps, "only {accepted} of {steps} statements were accepted");
 }

@@ -6,8 +6,9 @@
 //! charset per column, primary key). Tables enter the history from information_schema (all
 //! captured tables at a fresh start, or one the first time it is seen) or from CREATE TABLE in the
 //! binlog; every later DDL naming them is applied
-//! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER,
-//! primary key changes, RENAME TO, CONVERT TO CHARACTER SET, ADD/DROP SYSTEM VERSIONING), DROP,
+//! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER and
+//! IF [NOT] EXISTS, in the server's order of operations: [`super::alter`]; primary key changes,
+//! RENAME TO, CONVERT TO CHARACTER SET, ADD/DROP SYSTEM VERSIONING), DROP,
 //! RENAME (multi-table), TRUNCATE, DROP DATABASE; MariaDB's `SET STATEMENT … FOR` prefix is read
 //! past.
 //!
@@ -28,6 +29,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use super::alter::{self, ColumnClause, Position};
 use super::ddl::QualifiedName;
 use super::sql::{Lexer, Parser, Token};
 use super::sql_type::MARIADB_COMPRESSED;
@@ -303,7 +305,8 @@ impl SchemaHistory {
             ..TableDef::default()
         };
         for item in split_top_level(items) {
-            table_item(&mut def, item, &table_charset, context).map_err(|e| (table.clone(), e))?;
+            table_item(&mut def, item, DefaultCharsets::of_table(&table_charset), context)
+                .map_err(|e| (table.clone(), e))?;
         }
         for item in split_top_level(items) {
             key_period_end(&mut def, item);
@@ -333,59 +336,70 @@ impl SchemaHistory {
         let fail = |e: String| (table.clone(), e);
         p.skip_lock_wait();
         let rest = &p.tokens[p.at..];
-        // Tables MariaDB's CONVERT PARTITION creates (with the columns the table has) or CONVERT
-        // TABLE … TO PARTITION absorbs.
-        let (mut created, mut absorbed) = (Vec::new(), Vec::new());
-        // CONVERT TO CHARACTER SET applies after every other change; columns this statement
-        // (re)defines only take the character set.
-        let (mut convert_to, mut defined) = (None, Vec::new());
-        // DROP PRIMARY KEY drops the key the table had, even after an ADD PRIMARY KEY.
-        let mut key_added = false;
-        // CHANGE, MODIFY, RENAME COLUMN and DROP name the columns as they were before the
-        // statement (two renames can swap), AFTER as they are becoming: until the end, the columns
-        // it has not redefined carry a mark.
-        mark_untouched(&mut def, true);
+        // The table's character set as the statement leaves it, whichever clause sets it: every
+        // column the statement (re)defines without one takes it. CONVERT TO CHARACTER SET then
+        // converts every character column (see below).
+        let inherited = self.inherited_charset(&name.schema, context.server_charset);
+        let (mut stated, mut convert_to) = (None, None);
         for spec in split_top_level(rest) {
-            let table_charset =
-                def.charset.clone().unwrap_or_else(|| self.inherited_charset(&name.schema, context.server_charset));
             let mut s = p.nested(spec);
             match s.word().as_str() {
                 "DEFAULT" | "CHARACTER" | "CHARSET" | "COLLATE" => {
-                    let inherited = self.inherited_charset(&name.schema, context.server_charset);
-                    if let Some(charset) = table_charset_option(spec, Some(&inherited)) {
-                        def.charset = Some(charset);
-                    }
+                    stated = table_charset_option(spec, Some(&inherited)).or(stated);
                 }
+                "CONVERT" if s.eat_word("TO") => {
+                    let charset = table_charset_option(&spec[s.at..], Some(&inherited))
+                        .ok_or_else(|| fail("CONVERT TO without a character set".into()))?;
+                    convert_to = Some(charset);
+                }
+                _ => {}
+            }
+        }
+        // A stated DEFAULT CHARACTER SET is the table's even beside CONVERT TO, in either order.
+        def.charset = stated.or_else(|| convert_to.clone()).or(def.charset);
+        let table_charset = def.charset.clone().unwrap_or(inherited);
+        let charsets = DefaultCharsets { table: &table_charset, convert_to: convert_to.as_deref() };
+        // The key a conditional clause declares (ADD … IF NOT EXISTS, MODIFY … IF EXISTS, ADD
+        // PRIMARY KEY IF NOT EXISTS) is made if and only if the table had none, even if this
+        // statement drops that one, and even if the clause's column is left out.
+        let had_key = !def.primary_key.is_empty();
+        // Tables MariaDB's CONVERT PARTITION creates (with the columns the table has) or CONVERT
+        // TABLE … TO PARTITION absorbs.
+        let (mut created, mut absorbed) = (Vec::new(), Vec::new());
+        let mut clauses = Vec::new();
+        // DROP PRIMARY KEY drops the key the table had, whatever the order with ADD PRIMARY KEY.
+        let (mut key_dropped, mut key_added) = (false, None);
+        // Added columns declaring ROW END, which joins the primary key.
+        let mut period_ends = Vec::new();
+        for spec in split_top_level(rest) {
+            let mut s = p.nested(spec);
+            let verb = s.word();
+            match verb.as_str() {
                 "ADD" if s.at_words(&["SYSTEM", "VERSIONING"]) => {
                     def.implicit_row_period = adds_implicit_row_period(rest);
                 }
                 "DROP" if s.at_words(&["SYSTEM", "VERSIONING"]) => def.implicit_row_period = false,
                 "ADD" => {
                     s.eat_word("COLUMN");
-                    let if_not_exists = s.skip_if_not_exists();
+                    let conditional = s.skip_if_not_exists();
                     let items = if s.eat("(") { s.until_close().map_err(fail)? } else { &spec[s.at..] };
                     for item in split_top_level(items) {
                         let (body, position) = split_position(item);
-                        let mut added = TableDef { columns: Vec::new(), ..def.clone() };
-                        table_item(&mut added, body, &table_charset, context).map_err(fail)?;
-                        key_period_end(&mut added, body);
-                        key_added |= added.primary_key != def.primary_key;
-                        def.primary_key = added.primary_key;
+                        let mut added = TableDef { columns: Vec::new(), primary_key: Vec::new(), ..def.clone() };
+                        table_item(&mut added, body, charsets, context).map_err(fail)?;
+                        if !added.primary_key.is_empty() && !(had_key && (conditional || has_if_not_exists(body))) {
+                            key_added = Some(added.primary_key);
+                        }
+                        period_ends.push(body);
                         for column in added.columns {
-                            defined.push(column.name.clone());
-                            match current_position(&def, &column.name) {
-                                Some(_) if if_not_exists => {}
-                                Some(_) => return Err(fail(format!("ADD COLUMN {}: the column exists", column.name))),
-                                None => insert_at(&mut def, column, position.clone()).map_err(fail)?,
-                            }
+                            let position = position.clone();
+                            clauses.push(ColumnClause::Define { column, redefines: None, position, conditional });
                         }
                     }
                 }
                 "DROP" => {
                     if s.eat_word("PRIMARY") {
-                        if !key_added {
-                            def.primary_key.clear();
-                        }
+                        key_dropped = true;
                         continue;
                     }
                     if matches!(
@@ -397,42 +411,26 @@ impl SchemaHistory {
                     }
                     s.eat_word("COLUMN");
                     let if_exists = s.skip_if_exists();
-                    let column = s.ident();
-                    match original_position(&def, &column) {
-                        Some(i) => {
-                            let dropped = def.columns.remove(i);
-                            def.primary_key.retain(|k| *k != dropped.name);
-                        }
-                        None if if_exists => {}
-                        None => return Err(fail(format!("DROP COLUMN {column}: no such column"))),
+                    clauses.push(ColumnClause::Drop { name: s.ident(), if_exists });
+                }
+                "MODIFY" | "CHANGE" => {
+                    s.eat_word("COLUMN");
+                    let conditional = s.skip_if_exists();
+                    let old = if verb == "CHANGE" { Some(s.ident()) } else { None };
+                    let (body, position) = split_position(&spec[s.at..]);
+                    let column = column_def(body, charsets, context).map_err(fail)?;
+                    if declares_primary_key(body) && !(had_key && conditional) {
+                        key_added = Some(vec![column.name.clone()]);
                     }
-                }
-                "MODIFY" => {
-                    s.eat_word("COLUMN");
-                    let if_exists = s.skip_if_exists();
-                    let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset, context).map_err(fail)?;
-                    defined.push(column.name.clone());
-                    replace_column(&mut def, &column.name.clone(), column, position, if_exists).map_err(fail)?;
-                }
-                "CHANGE" => {
-                    s.eat_word("COLUMN");
-                    let if_exists = s.skip_if_exists();
-                    let old = s.ident();
-                    let (body, position) = split_position(&spec[s.at..]);
-                    let column = column_def(body, &table_charset, context).map_err(fail)?;
-                    defined.push(column.name.clone());
-                    replace_column(&mut def, &old, column, position, if_exists).map_err(fail)?;
+                    let redefines = Some(old.unwrap_or_else(|| column.name.clone()));
+                    clauses.push(ColumnClause::Define { column, redefines, position, conditional });
                 }
                 "RENAME" => {
                     if s.eat_word("COLUMN") {
+                        let if_exists = s.skip_if_exists();
                         let old = s.ident();
                         s.expect_word("TO").map_err(fail)?;
-                        let new = s.ident();
-                        let i = original_position(&def, &old)
-                            .ok_or_else(|| fail(format!("RENAME COLUMN {old}: no such column")))?;
-                        rename_key(&mut def.primary_key, &def.columns[i].name, &new);
-                        def.columns[i].name = new;
+                        clauses.push(ColumnClause::Rename { old, new: s.ident(), if_exists });
                     } else if matches!(s.peek_word().as_str(), "INDEX" | "KEY") {
                     } else {
                         s.skip_words(&["TO", "AS"]);
@@ -446,33 +444,29 @@ impl SchemaHistory {
                     created.push(s.name());
                 }
                 "CONVERT" if s.eat_word("TABLE") => absorbed.push(s.name()),
-                "CONVERT" => {
-                    s.expect_word("TO").map_err(fail)?;
-                    let inherited = self.inherited_charset(&name.schema, context.server_charset);
-                    let charset = table_charset_option(&spec[s.at..], Some(&inherited))
-                        .ok_or_else(|| fail("CONVERT TO without a character set".into()))?;
-                    def.charset = Some(charset.clone());
-                    convert_to = Some(charset);
-                }
-                // Indexes, constraints, table options, partitioning, ALGORITHM/LOCK, ALTER COLUMN
-                // SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the columns stay as they are.
+                // Table options and CONVERT TO (read above), indexes, constraints, partitioning,
+                // ALGORITHM/LOCK, ALTER COLUMN SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the
+                // columns stay as they are.
                 _ => {}
             }
         }
-        mark_untouched(&mut def, false);
-        key_as_columns(&mut def);
-        if let Some(charset) = convert_to {
-            for column in &mut def.columns {
-                let Some(old) = &column.charset else { continue };
-                let redefined = defined.iter().any(|name| name.eq_ignore_ascii_case(&column.name));
-                if let Some(wider) = text_type_after_conversion(&column.data_type, old, &charset).filter(|_| !redefined)
-                {
-                    column.column_type = column.column_type.replacen(&column.data_type, wider, 1);
-                    wider.clone_into(&mut column.data_type);
-                }
-                column.charset = Some(charset.clone());
-            }
+        let reshaped = alter::reshape(&def.columns, clauses).map_err(fail)?;
+        if key_dropped {
+            def.primary_key.clear();
         }
+        def.primary_key = key_added.unwrap_or_else(|| alter::follow_key(&def.primary_key, &reshaped));
+        def.columns = reshaped
+            .into_iter()
+            .map(|r| match &convert_to {
+                // Columns the statement (re)defines have their character set from the definition.
+                Some(charset) if !r.defined => converted(r.column, charset),
+                _ => r.column,
+            })
+            .collect();
+        for body in period_ends {
+            key_period_end(&mut def, body);
+        }
+        key_as_columns(&mut def);
         for table in absorbed {
             self.tables.remove(&table);
         }
@@ -509,21 +503,14 @@ fn sequence_table() -> TableDef {
     TableDef { columns, ..TableDef::default() }
 }
 
-/// Where ALTER puts a column.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Position {
-    Keep,
-    First,
-    After(String),
-}
-
 /// Split a trailing `FIRST` / `AFTER col` off a column definition (its name, type, attributes).
 /// `AFTER first` names a column called `first`, so AFTER is looked for before FIRST; neither can
-/// be the definition's name or type (`CHANGE a after INT` renames `a` to `after`).
+/// be the definition's name or type (`CHANGE a after INT` renames `a` to `after`), nor a column
+/// of a key (`ADD INDEX (after)`).
 fn split_position(tokens: &[Token]) -> (&[Token], Position) {
     const NAME_AND_TYPE: usize = 2;
     let n = tokens.len();
-    if n >= NAME_AND_TYPE + 2 && tokens[n - 2].is_word("AFTER") {
+    if n >= NAME_AND_TYPE + 2 && tokens[n - 2].is_word("AFTER") && !tokens[n - 1].punct() {
         return (&tokens[..n - 2], Position::After(tokens[n - 1].text.clone()));
     }
     if n > NAME_AND_TYPE && tokens[n - 1].is_word("FIRST") {
@@ -564,26 +551,6 @@ pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
 /// The sql_mode bit for REAL_AS_FLOAT (MySQL's and MariaDB's).
 pub const MODE_REAL_AS_FLOAT: u64 = 1;
 
-/// Marks the columns an ALTER has not redefined (see [`original_position`]).
-const UNTOUCHED: char = '\u{1}';
-
-/// Mark (`true`) every column and key name, or take the marks off.
-fn mark_untouched(def: &mut TableDef, mark: bool) {
-    for name in def.columns.iter_mut().map(|c| &mut c.name).chain(&mut def.primary_key) {
-        *name = if mark { format!("{UNTOUCHED}{name}") } else { name.trim_start_matches(UNTOUCHED).to_owned() };
-    }
-}
-
-/// The column an ALTER names as it was before the statement (not yet redefined by it).
-fn original_position(def: &TableDef, name: &str) -> Option<usize> {
-    def.columns.iter().position(|c| c.name.strip_prefix(UNTOUCHED).is_some_and(|n| n.eq_ignore_ascii_case(name)))
-}
-
-/// The column an ALTER names as the table is becoming: one it defined, else one it left alone.
-fn current_position(def: &TableDef, name: &str) -> Option<usize> {
-    def.columns.iter().position(|c| c.name.eq_ignore_ascii_case(name)).or_else(|| original_position(def, name))
-}
-
 /// Key parts name their columns in any case; the key lists them as the columns are spelled.
 fn key_as_columns(def: &mut TableDef) {
     for key in &mut def.primary_key {
@@ -593,45 +560,14 @@ fn key_as_columns(def: &mut TableDef) {
     }
 }
 
-/// The primary key follows a column's new name.
-fn rename_key(primary_key: &mut [String], old: &str, new: &str) {
-    for key in primary_key.iter_mut().filter(|key| *key == old) {
-        new.clone_into(key);
-    }
-}
-
-fn insert_at(def: &mut TableDef, column: ColumnDef, position: Position) -> Result<(), String> {
-    let at = match position {
-        Position::Keep => def.columns.len(),
-        Position::First => 0,
-        Position::After(after) => current_position(def, &after).ok_or(format!("AFTER {after}: no such column"))? + 1,
-    };
-    def.columns.insert(at, column);
-    Ok(())
-}
-
-fn replace_column(
-    def: &mut TableDef,
-    old: &str,
-    column: ColumnDef,
-    position: Position,
-    if_exists: bool,
-) -> Result<(), String> {
-    let Some(i) = original_position(def, old) else {
-        return if if_exists { Ok(()) } else { Err(format!("column {old}: no such column")) };
-    };
-    rename_key(&mut def.primary_key, &def.columns[i].name, &column.name);
-    if position == Position::Keep {
-        def.columns[i] = column;
-        return Ok(());
-    }
-    def.columns.remove(i);
-    insert_at(def, column, position)
-}
-
 /// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (only the primary
 /// key matters).
-fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, context: DdlContext<'_>) -> Result<(), String> {
+fn table_item(
+    def: &mut TableDef,
+    item: &[Token],
+    charsets: DefaultCharsets<'_>,
+    context: DdlContext<'_>,
+) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
     let mut p = Parser::new(item, "");
     if !first.quoted {
@@ -668,12 +604,51 @@ fn table_item(def: &mut TableDef, item: &[Token], table_charset: &str, context: 
             _ => {}
         }
     }
-    let column = column_def(item, table_charset, context)?;
-    if item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY")) {
+    let column = column_def(item, charsets, context)?;
+    if declares_primary_key(item) {
         def.primary_key = vec![column.name.clone()];
     }
     def.columns.push(column);
     Ok(())
+}
+
+/// A column definition with the PRIMARY KEY attribute.
+fn declares_primary_key(item: &[Token]) -> bool {
+    item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY"))
+}
+
+/// `ADD PRIMARY KEY IF NOT EXISTS (…)`.
+fn has_if_not_exists(item: &[Token]) -> bool {
+    item.windows(3).any(|w| w[0].is_word("IF") && w[1].is_word("NOT") && w[2].is_word("EXISTS"))
+}
+
+/// A column after CONVERT TO CHARACTER SET `charset`: character columns take it, and TEXT types
+/// grow to hold as many characters in it as they held before.
+fn converted(mut column: ColumnDef, charset: &str) -> ColumnDef {
+    let Some(old) = &column.charset else { return column };
+    if let Some(wider) = text_type_after_conversion(&column.data_type, old, charset) {
+        column.column_type = column.column_type.replacen(&column.data_type, wider, 1);
+        wider.clone_into(&mut column.data_type);
+    }
+    column.charset = Some(charset.to_owned());
+    column
+}
+
+/// The character sets a column definition that names none takes.
+#[derive(Debug, Clone, Copy)]
+struct DefaultCharsets<'a> {
+    /// The table's default, as the statement leaves it.
+    table: &'a str,
+    /// ALTER … CONVERT TO CHARACTER SET's: it overrides every character set a definition names
+    /// or takes from the table, except the table's that a BINARY attribute or COLLATE DEFAULT
+    /// (with no character set) asks for.
+    convert_to: Option<&'a str>,
+}
+
+impl<'a> DefaultCharsets<'a> {
+    fn of_table(table: &'a str) -> Self {
+        Self { table, convert_to: None }
+    }
 }
 
 /// MySQL 8.0.13+ functional key parts (`INDEX i ((a + 1))`) are stored as hidden generated columns
@@ -740,7 +715,7 @@ fn key_columns(p: &mut Parser<'_>) -> Result<Vec<String>, String> {
 }
 
 /// `name type[(args)] [UNSIGNED] [ZEROFILL] [CHARACTER SET x] [COLLATE y] …`.
-fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) -> Result<ColumnDef, String> {
+fn column_def(tokens: &[Token], charsets: DefaultCharsets<'_>, context: DdlContext<'_>) -> Result<ColumnDef, String> {
     let mut p = Parser::new(tokens, "");
     let name = p.ident();
     if name.is_empty() {
@@ -785,6 +760,8 @@ fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) ->
     let data_type = canonical_type(&type_name).ok_or_else(|| format!("column {name}: unknown type {type_name}"))?;
     let (mut unsigned, mut zerofill, mut charset, mut compressed) = (data_type == "serial", false, None, false);
     let mut byte = false;
+    // BINARY (the attribute) and COLLATE DEFAULT take the table's collation, untouched by CONVERT TO.
+    let mut table_collation = false;
     let mut rest = Parser::new(p.rest(), "");
     while rest.at < rest.tokens.len() {
         let t = &rest.tokens[rest.at];
@@ -805,8 +782,14 @@ fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) ->
             "BYTE" => byte = true,
             "ASCII" => charset = Some("latin1".into()),
             "UNICODE" => charset = Some("ucs2".into()),
+            "BINARY" => table_collation = true,
             "COLLATE" if charset.is_none() => {
-                charset = charset_of_collation(&rest.option_value());
+                let collation = rest.option_value();
+                if collation.eq_ignore_ascii_case("DEFAULT") {
+                    table_collation = true;
+                } else {
+                    charset = charset_of_collation(&collation);
+                }
             }
             // DEFAULT 'x', COMMENT '…', AS (expr), ON UPDATE …: skip their arguments.
             "(" => {
@@ -827,8 +810,13 @@ fn column_def(tokens: &[Token], table_charset: &str, context: DdlContext<'_>) ->
         _ => data_type,
     };
     let charset = if is_character(data_type) {
-        let default = if national { "utf8mb3" } else { table_charset };
-        Some(canonical_charset(&charset.unwrap_or_else(|| default.to_owned())))
+        let default = if national { "utf8mb3" } else { charsets.table };
+        let charset = match (charset, charsets.convert_to) {
+            (None, _) if table_collation && !national => charsets.table.to_owned(),
+            (_, Some(converted)) => converted.to_owned(),
+            (charset, None) => charset.unwrap_or_else(|| default.to_owned()),
+        };
+        Some(canonical_charset(&charset))
     } else {
         None
     };

@@ -15,6 +15,7 @@
 //! - DDL in the binlog is applied to the history and drops the cached information_schema rows of
 //!   the tables it names.
 
+mod alter;
 pub mod ddl;
 pub mod foreign_keys;
 pub mod history;
