@@ -309,6 +309,9 @@ pub struct ColumnCodec {
     /// For a binary CHAR that holds one of MariaDB's UUID/INET4/INET6 (only the declared type
     /// tells): the text the server shows for its bytes.
     pub text_form: Option<BinaryTextForm>,
+    /// For a FLOAT(M,D) or DOUBLE(M,D) (only the declared type tells): D, the decimals the server
+    /// shows every value with.
+    pub fixed_decimals: Option<u8>,
 }
 
 /// MariaDB types the binlog carries as fixed-size bytes (a binary CHAR) whose values are texts.
@@ -333,7 +336,15 @@ impl BinaryTextForm {
 
 impl ColumnCodec {
     pub fn new(binlog_type: ColumnType, meta: u16) -> Self {
-        Self { binlog_type, meta, unsigned: false, charset: Charset::Utf8, labels: None, text_form: None }
+        Self {
+            binlog_type,
+            meta,
+            unsigned: false,
+            charset: Charset::Utf8,
+            labels: None,
+            text_form: None,
+            fixed_decimals: None,
+        }
     }
 
     /// STRING columns hide CHAR, BINARY, ENUM and SET behind one code; the metadata says which.

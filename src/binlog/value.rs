@@ -57,6 +57,14 @@ pub fn decode(
         ColumnType::INT24 => int(r.uint_le(3)?, 3, col.unsigned),
         ColumnType::LONG => int(r.uint_le(4)?, 4, col.unsigned),
         ColumnType::LONGLONG => int(r.uint_le(8)?, 8, col.unsigned),
+        ColumnType::FLOAT | ColumnType::DOUBLE if let Some(decimals) = col.fixed_decimals => {
+            let x = match real {
+                ColumnType::FLOAT => f64::from(f32::from_le_bytes(r.take(4)?.try_into().expect("took 4 bytes"))),
+                _ => f64::from_le_bytes(r.take(8)?.try_into().expect("took 8 bytes")),
+            };
+            format_fixed(x, decimals, out);
+            return Ok(());
+        }
         ColumnType::FLOAT => format_float(f32::from_le_bytes(r.take(4)?.try_into().expect("took 4 bytes"))),
         ColumnType::DOUBLE => format_double(f64::from_le_bytes(r.take(8)?.try_into().expect("took 8 bytes"))),
         ColumnType::NEWDECIMAL => {
@@ -597,15 +605,47 @@ fn format_float(x: f32) -> Ascii {
     gcvt_layout(x.is_sign_negative(), exp_form.as_str())
 }
 
-/// Lay out a non-negative decimal number (`123.45`, `1.5e-7`, `1e30`) as MySQL's `my_gcvt` does.
-fn gcvt_layout(negative: bool, number: &str) -> Ascii {
+/// A FLOAT(M,D) or DOUBLE(M,D) as the server shows it (measured on MariaDB 10.11), in fixed
+/// notation with exactly D decimals: the shortest digits that read back as the same double (a
+/// FLOAT is widened to one first) with zeros past them (`100000000000000000000.00`,
+/// `0.10000000149011612000`), or, where those digits run past D decimals, the exact value rounded
+/// to D, ties to even (`43973.40625` → `43973.4062`); zero has no sign. Up to 255 characters
+/// (M ≤ 255), so written straight to `out`.
+fn format_fixed(x: f64, decimals: u8, out: &mut String) {
+    let mut shortest = zmij::Buffer::new();
+    let (digits, decpt) = significant_digits(if x.is_finite() { shortest.format_finite(x.abs()) } else { "0" });
+    let (digits, decimals) = (digits.as_bytes(), i32::from(decimals));
+    let mut text = String::with_capacity(64);
+    if digits.len() as i32 > decpt + decimals {
+        write!(text, "{:.*}", decimals as usize, x.abs()).expect("writing to a String");
+    } else {
+        let decpt = if digits.is_empty() { 0 } else { decpt };
+        let digit = |at: i32| usize::try_from(at).ok().and_then(|at| digits.get(at)).map_or('0', |&d| char::from(d));
+        if decpt <= 0 {
+            text.push('0');
+        }
+        text.extend((0..decpt).map(digit));
+        if decimals > 0 {
+            text.push('.');
+            text.extend((decpt..decpt + decimals).map(digit));
+        }
+    }
+    if x.is_sign_negative() && text.bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        out.push('-');
+    }
+    out.push_str(&text);
+}
+
+/// A non-negative decimal number's significant digits (no leading or trailing zeros) and where
+/// its decimal point goes relative to them: `123.45` → (12345, 3), `0.012` → (12, −1), `1e30` →
+/// (1, 31); zero has no digits.
+fn significant_digits(number: &str) -> (Ascii, i32) {
     let number = number.as_bytes();
     let (mantissa, exponent) = match number.iter().position(|b| matches!(b, b'e' | b'E')) {
         Some(at) => (&number[..at], parse_exponent(&number[at + 1..])),
         None => (number, 0),
     };
     let point = mantissa.iter().position(|b| *b == b'.').unwrap_or(mantissa.len());
-    // The significant digits, and where the decimal point goes relative to them.
     let mut digits = Ascii::default();
     let mut decpt = point as i32 + exponent;
     for &b in mantissa.iter().filter(|b| **b != b'.') {
@@ -616,6 +656,12 @@ fn gcvt_layout(negative: bool, number: &str) -> Ascii {
         }
     }
     digits.trim_end(b'0');
+    (digits, decpt)
+}
+
+/// Lay out a non-negative decimal number (`123.45`, `1.5e-7`, `1e30`) as MySQL's `my_gcvt` does.
+fn gcvt_layout(negative: bool, number: &str) -> Ascii {
+    let (digits, decpt) = significant_digits(number);
     let mut out = Ascii::default();
     if negative {
         out.push(b'-');
@@ -674,6 +720,37 @@ fn parse_exponent(text: &[u8]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn float_and_double_with_declared_decimals_show_all_of_them() {
+        let fixed = |x: f64, decimals: u8| {
+            let mut out = String::new();
+            format_fixed(x, decimals, &mut out);
+            out
+        };
+        // As MariaDB 10.11 shows these values of FLOAT(M,D) and DOUBLE(M,D) columns.
+        assert_eq!(fixed(-9972.0, 1), "-9972.0");
+        assert_eq!(fixed(2.0, 0), "2");
+        assert_eq!(fixed(7334.06640625, 7), "7334.0664062");
+        assert_eq!(fixed(-43973.40625, 4), "-43973.4062");
+        assert_eq!(fixed(f64::from(-11158242304f32), 4), "-11158242304.0000");
+        assert_eq!(fixed(f64::from(1234567890.123f32), 10), "1234567936.0000000000");
+        assert_eq!(fixed(f64::from(0.1f32), 20), "0.10000000149011612000");
+        assert_eq!(fixed(f64::from(0.1f32), 10), "0.1000000015");
+        assert_eq!(fixed(0.1, 30), "0.100000000000000000000000000000");
+        assert_eq!(fixed(1e-30, 30), "0.000000000000000000000000000001");
+        assert_eq!(fixed(1e20, 2), "100000000000000000000.00");
+        assert_eq!(fixed(-9671650574923129000.0, 2), "-9671650574923129000.00");
+        assert_eq!(fixed(123456789012345678901234567890.0, 2), "123456789012345680000000000000.00");
+        assert_eq!(fixed(-0.0, 2), "0.00");
+        assert_eq!(fixed(999.99, 2), "999.99");
+        // Rounded where the digits run past D, with the carry; ties to even.
+        assert_eq!(fixed(0.0099999, 2), "0.01");
+        assert_eq!(fixed(-9.996, 2), "-10.00");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(0.5, 0), "0");
+        assert_eq!(fixed(1.5, 0), "2");
+    }
 
     fn codec(t: ColumnType, meta: u16) -> ColumnCodec {
         ColumnCodec::new(t, meta)

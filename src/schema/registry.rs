@@ -549,9 +549,10 @@ impl SchemaRegistry {
                 ((1..=map.columns.len()).map(|i| format!("@{i}")).collect(), Vec::new())
             }
         };
-        // What only the declared type tells (MariaDB): a binary CHAR declared UUID/INET4/INET6
-        // renders as the text the server shows; a TIME/DATETIME/TIMESTAMP of the pre-10.3 format
-        // (the binlog's old type codes) has the declared fractional digits.
+        // What only the declared type tells: a binary CHAR declared UUID/INET4/INET6 (MariaDB)
+        // renders as the text the server shows; a TIME/DATETIME/TIMESTAMP of MariaDB's pre-10.3
+        // format (the binlog's old type codes) has the declared fractional digits; a FLOAT(M,D) or
+        // DOUBLE(M,D) shows D decimals.
         let mut undeclared_old_temporal = Vec::new();
         for (codec, name) in codecs.iter_mut().zip(&names) {
             let declared = || {
@@ -562,6 +563,9 @@ impl SchemaRegistry {
             match codec.real_type() {
                 ColumnType::STRING => {
                     codec.text_form = declared().and_then(|c| BinaryTextForm::of_data_type(&c.data_type));
+                }
+                ColumnType::FLOAT | ColumnType::DOUBLE => {
+                    codec.fixed_decimals = declared().and_then(|c| declared_scale(&c.column_type));
                 }
                 ColumnType::TIME | ColumnType::DATETIME | ColumnType::TIMESTAMP => {
                     codec.meta = declared().map_or(0, |c| declared_fsp(&c.column_type));
@@ -645,6 +649,12 @@ fn row_table<'a>(tables: &'a mut HashMap<QualifiedName, TableDef>, row: &Row) ->
 fn declared_fsp(column_type: &str) -> u16 {
     let digits = column_type.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(inside, _)| inside);
     digits.and_then(|d| d.parse().ok()).filter(|&fsp| fsp <= 6).unwrap_or(0)
+}
+
+/// The D of `float(M,D)` / `double(M,D)` (a plain `float` or `double` has none).
+fn declared_scale(column_type: &str) -> Option<u8> {
+    let inside = column_type.split_once('(')?.1.split_once(')')?.0;
+    inside.split_once(',')?.1.trim().parse().ok()
 }
 
 /// Indexes of `key` names within `names`.

@@ -1,0 +1,193 @@
+//! Random values of randomly declared numeric and temporal types, written to a real MariaDB and
+//! decoded offline from its binlog by `sluice binlog decode`: every value must be the text MariaDB
+//! shows for it over the text protocol (TIMESTAMP in UTC, BIT as its number).
+//!
+//! The boundary values of each type family are in end_to_end.rs; this covers what boundaries do
+//! not: every DECIMAL precision and scale, arbitrary FLOAT and DOUBLE bit patterns, FLOAT(M,D) and
+//! DOUBLE(M,D) (shown with D decimals), every fractional precision of TIME, DATETIME and
+//! TIMESTAMP, every BIT width. `SLUICE_VALUES_SEED` replays or varies a run.
+
+mod support;
+
+use std::collections::HashMap;
+
+use support::*;
+
+/// A small deterministic generator (xorshift64).
+struct Xorshift(u64);
+
+impl Xorshift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// Exactly `n` random decimal digits.
+    fn digits(&mut self, n: u64) -> String {
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+    }
+
+    /// `.ddd` with `n` digits, or nothing for none.
+    fn fraction(&mut self, n: u64) -> String {
+        if n == 0 { String::new() } else { format!(".{}", self.digits(n)) }
+    }
+}
+
+/// A declared type: (SQL type, M, D) where M and D are its precision and scale or fractional
+/// digits (0 when it has none).
+fn random_type(rng: &mut Xorshift) -> (String, u64, u64) {
+    match rng.below(12) {
+        0 | 1 => {
+            let m = 1 + rng.below(65);
+            let d = rng.below(m.min(30) + 1);
+            let unsigned = if rng.below(4) == 0 { " UNSIGNED" } else { "" };
+            (format!("DECIMAL({m},{d}){unsigned}"), m, d)
+        }
+        2 => ("DOUBLE".into(), 0, 0),
+        3 => ("FLOAT".into(), 0, 0),
+        4 => {
+            let m = 1 + rng.below(24);
+            let d = rng.below(m.min(10) + 1);
+            (format!("FLOAT({m},{d})"), m, d)
+        }
+        5 => {
+            let m = 1 + rng.below(53);
+            let d = rng.below(m.min(20) + 1);
+            (format!("DOUBLE({m},{d})"), m, d)
+        }
+        6 => {
+            let fsp = rng.below(7);
+            (format!("TIME({fsp})"), 0, fsp)
+        }
+        7 => {
+            let fsp = rng.below(7);
+            (format!("DATETIME({fsp})"), 0, fsp)
+        }
+        8 => {
+            let fsp = rng.below(7);
+            (format!("TIMESTAMP({fsp}) NULL"), 0, fsp)
+        }
+        9 => {
+            let bits = 1 + rng.below(64);
+            (format!("BIT({bits})"), bits, 0)
+        }
+        10 => ("YEAR".into(), 0, 0),
+        _ => ("DATE".into(), 0, 0),
+    }
+}
+
+/// A SQL literal the column can hold (one in ten is NULL).
+fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
+    let (m, d) = (*m, *d);
+    if rng.below(10) == 0 {
+        return "NULL".into();
+    }
+    let sign = if rng.below(2) == 0 { "-" } else { "" };
+    let kind = ty.split(['(', ' ']).next().unwrap();
+    match kind {
+        "DECIMAL" => {
+            let sign = if ty.ends_with("UNSIGNED") { "" } else { sign };
+            let int = rng.below(m - d + 1);
+            let fraction = rng.below(d + 1);
+            format!("'{sign}0{}{}'", rng.digits(int), rng.fraction(fraction))
+        }
+        "DOUBLE" | "FLOAT" if m == 0 => loop {
+            let x = if kind == "DOUBLE" {
+                f64::from_bits(rng.next())
+            } else {
+                f64::from(f32::from_bits(rng.next() as u32))
+            };
+            if x.is_finite() {
+                break format!("{x:e}");
+            }
+        },
+        "DOUBLE" | "FLOAT" => {
+            let int = rng.below(m - d + 1);
+            format!("{sign}0{}{}", rng.digits(int), rng.fraction(d))
+        }
+        "TIME" => {
+            let time = format!("{}:{:02}:{:02}{}", rng.below(839), rng.below(60), rng.below(60), rng.fraction(d));
+            format!("'{sign}{time}'")
+        }
+        "DATETIME" if rng.below(20) == 0 => "'0000-00-00 00:00:00'".into(),
+        "DATETIME" => format!(
+            "'{:04}-{:02}-{:02} {:02}:{:02}:{:02}{}'",
+            1000 + rng.below(9000),
+            1 + rng.below(12),
+            1 + rng.below(28),
+            rng.below(24),
+            rng.below(60),
+            rng.below(60),
+            rng.fraction(d)
+        ),
+        "TIMESTAMP" => format!("FROM_UNIXTIME({}{})", 1 + rng.below((1 << 31) - 2), rng.fraction(d)),
+        "BIT" if m == 64 => rng.next().to_string(),
+        "BIT" => rng.below(1 << m).to_string(),
+        "YEAR" if rng.below(10) == 0 => "0".into(),
+        "YEAR" => (1901 + rng.below(255)).to_string(),
+        _ => format!("'{:04}-{:02}-{:02}'", 1000 + rng.below(9000), 1 + rng.below(12), 1 + rng.below(28)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn random_values_decode_as_mariadb_shows_them() {
+    const COLUMNS: usize = 40;
+    const ROWS: usize = 500;
+    let stack = PrivateStack::mariadb_with("");
+    let mut db = TestDb::create(&stack.mysql(), "values").await;
+    let seed = std::env::var("SLUICE_VALUES_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+    let mut rng = Xorshift(seed);
+    let types: Vec<(String, u64, u64)> = (0..COLUMNS).map(|_| random_type(&mut rng)).collect();
+    let columns: Vec<String> = types.iter().enumerate().map(|(i, (ty, ..))| format!("c{i} {ty}")).collect();
+    db.exec("SET time_zone = '+00:00'").await;
+    db.exec(&format!("CREATE TABLE v (id INT PRIMARY KEY, {})", columns.join(", "))).await;
+    for id in 0..ROWS {
+        let values: Vec<String> = types.iter().map(|t| random_value(&mut rng, t)).collect();
+        db.exec(&format!("INSERT INTO v VALUES ({id}, {})", values.join(", "))).await;
+    }
+    db.exec("FLUSH BINARY LOGS").await;
+    let select: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, (ty, ..))| if ty.starts_with("BIT") { format!("c{i} + 0") } else { format!("c{i}") })
+        .collect();
+    let shown = db.query(&format!("SELECT id, {} FROM v ORDER BY id", select.join(", "))).await;
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["binlog", "decode"])
+        .args(stack.binlog_files())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut decoded = HashMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        if line["database"] == db.name.as_str() && line["table"] == "v" && line["event"] == "INSERT" {
+            decoded.insert(line["data"]["id"].as_str().unwrap().to_owned(), line["data"].clone());
+        }
+    }
+    assert_eq!(decoded.len(), ROWS, "every row decoded once");
+    let mut wrong = Vec::new();
+    for row in &shown {
+        let id = row[0].as_deref().unwrap();
+        for (i, (ty, ..)) in types.iter().enumerate() {
+            let got = decoded[id][format!("c{i}")].as_str();
+            if got != row[i + 1].as_deref() {
+                wrong.push(format!("row {id} c{i} {ty}: MariaDB shows {:?}, Sluice gives {got:?}", row[i + 1]));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} values differ (seed {seed}), e.g.:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(20)].join("\n")
+    );
+    stack.down(&["mariadb"]);
+}
