@@ -985,6 +985,8 @@ const RANDOM_TYPES: &[&str] = &[
     "INT NOT NULL",
     "INT NOT NULL PRIMARY KEY",
     "INT AS (1) VIRTUAL",
+    "INT INVISIBLE",
+    "VARCHAR(8) AS (CONCAT('x', 1)) PERSISTENT",
     "TINYINT",
     "BIGINT UNSIGNED",
     "DECIMAL(8,2)",
