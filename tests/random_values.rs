@@ -13,30 +13,9 @@ use std::collections::HashMap;
 
 use support::*;
 
-/// A small deterministic generator (xorshift64).
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// Exactly `n` random decimal digits.
-    fn digits(&mut self, n: u64) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-
-    /// `.ddd` with `n` digits, or nothing for none.
-    fn fraction(&mut self, n: u64) -> String {
-        if n == 0 { String::new() } else { format!(".{}", self.digits(n)) }
-    }
+/// `.ddd` with `n` random digits, or nothing for none.
+fn fraction(rng: &mut Xorshift, n: u64) -> String {
+    if n == 0 { String::new() } else { format!(".{}", rng.digits(n)) }
 }
 
 /// A declared type: (SQL type, M, D) where M and D are its precision and scale or fractional
@@ -94,8 +73,8 @@ fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
         "DECIMAL" => {
             let sign = if ty.ends_with("UNSIGNED") { "" } else { sign };
             let int = rng.below(m - d + 1);
-            let fraction = rng.below(d + 1);
-            format!("'{sign}0{}{}'", rng.digits(int), rng.fraction(fraction))
+            let decimals = rng.below(d + 1);
+            format!("'{sign}0{}{}'", rng.digits(int), fraction(rng, decimals))
         }
         "DOUBLE" | "FLOAT" if m == 0 => loop {
             let x = if kind == "DOUBLE" {
@@ -109,10 +88,10 @@ fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
         },
         "DOUBLE" | "FLOAT" => {
             let int = rng.below(m - d + 1);
-            format!("{sign}0{}{}", rng.digits(int), rng.fraction(d))
+            format!("{sign}0{}{}", rng.digits(int), fraction(rng, d))
         }
         "TIME" => {
-            let time = format!("{}:{:02}:{:02}{}", rng.below(839), rng.below(60), rng.below(60), rng.fraction(d));
+            let time = format!("{}:{:02}:{:02}{}", rng.below(839), rng.below(60), rng.below(60), fraction(rng, d));
             format!("'{sign}{time}'")
         }
         "DATETIME" if rng.below(20) == 0 => "'0000-00-00 00:00:00'".into(),
@@ -124,9 +103,9 @@ fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
             rng.below(24),
             rng.below(60),
             rng.below(60),
-            rng.fraction(d)
+            fraction(rng, d)
         ),
-        "TIMESTAMP" => format!("FROM_UNIXTIME({}{})", 1 + rng.below((1 << 31) - 2), rng.fraction(d)),
+        "TIMESTAMP" => format!("FROM_UNIXTIME({}{})", 1 + rng.below((1 << 31) - 2), fraction(rng, d)),
         "BIT" if m == 64 => rng.next().to_string(),
         "BIT" => rng.below(1 << m).to_string(),
         "YEAR" if rng.below(10) == 0 => "0".into(),
@@ -141,7 +120,7 @@ async fn random_values_decode_as_mariadb_shows_them() {
     const ROWS: usize = 500;
     let stack = PrivateStack::mariadb_with("");
     let mut db = TestDb::create(&stack.mysql(), "values").await;
-    let seed = std::env::var("SLUICE_VALUES_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
+    let seed = env_number("SLUICE_VALUES_SEED", 7);
     let mut rng = Xorshift(seed);
     let types: Vec<(String, u64, u64)> = (0..COLUMNS).map(|_| random_type(&mut rng)).collect();
     let columns: Vec<String> = types.iter().enumerate().map(|(i, (ty, ..))| format!("c{i} {ty}")).collect();

@@ -1016,33 +1016,13 @@ const RANDOM_TYPES: &[&str] = &[
 /// Column names for [`random_alter`]: a few, so clauses collide; case variants, keywords.
 const RANDOM_NAMES: &[&str] = &["c0", "c1", "c2", "c3", "c4", "c5", "first", "after", "C1", "`key`", "`a b`", "id"];
 
-/// A small deterministic generator (xorshift64), so a failing statement can be replayed.
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-
-    fn maybe(&mut self, text: &'static str) -> &'static str {
-        if self.below(3) == 0 { text } else { "" }
-    }
-}
-
 /// One to five ALTER clauses over `columns` (the table's, quoted) and names it may not have.
 fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
     let column = |rng: &mut Xorshift| {
         if columns.is_empty() || rng.below(5) == 0 {
-            rng.pick(RANDOM_NAMES).to_owned()
+            (*rng.pick(RANDOM_NAMES)).to_owned()
         } else {
-            columns[rng.below(columns.len())].clone()
+            rng.pick(columns).clone()
         }
     };
     let mut clauses = Vec::new();
@@ -1052,7 +1032,7 @@ fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
             1 => format!(" AFTER {}", column(rng)),
             _ => String::new(),
         };
-        let (name, other, ty) = (rng.pick(RANDOM_NAMES), rng.pick(RANDOM_NAMES), rng.pick(RANDOM_TYPES));
+        let (name, other, ty) = (*rng.pick(RANDOM_NAMES), *rng.pick(RANDOM_NAMES), *rng.pick(RANDOM_TYPES));
         clauses.push(match rng.below(19) {
             0 => format!("ADD COLUMN {}{name} {ty}{position}", rng.maybe("IF NOT EXISTS ")),
             1 => format!("ADD COLUMN {}({name} {ty}, {other} {})", rng.maybe("IF NOT EXISTS "), rng.pick(RANDOM_TYPES)),
@@ -1091,9 +1071,8 @@ fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
 async fn random_multi_clause_alters_reshape_tables_as_mariadb_does() {
     let mut db = TestDb::create(&stack().mysql, "alters").await;
     let schema = db.name.clone();
-    let number = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
-    let steps = number("SLUICE_ALTER_STEPS", 2000);
-    let mut rng = Xorshift(number("SLUICE_ALTER_SEED", 0x9e37_79b9_7f4a_7c15));
+    let steps = env_number("SLUICE_ALTER_STEPS", 2000);
+    let mut rng = Xorshift(env_number("SLUICE_ALTER_SEED", 0x9e37_79b9_7f4a_7c15));
     let mut history = SchemaHistory::default();
     for create in ["CREATE TABLE t (id INT PRIMARY KEY, c0 INT, c1 VARCHAR(10))", "CREATE TABLE u (c2 INT, c3 TEXT)"] {
         db.exec(create).await;
@@ -1101,7 +1080,7 @@ async fn random_multi_clause_alters_reshape_tables_as_mariadb_does() {
     }
     let mut accepted = 0;
     for step in 0..steps {
-        let table = ["t", "u"][rng.below(2)];
+        let table = *rng.pick(&["t", "u"]);
         let columns: Vec<String> = db
             .query(&format!(
                 "SELECT CONCAT('`', COLUMN_NAME, '`') FROM information_schema.COLUMNS \

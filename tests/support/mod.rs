@@ -960,3 +960,44 @@ pub async fn write_while_broker_down(db: &mut TestDb, sluice: &Sluice, broker: &
     }
     first_unpublished
 }
+
+/// A small deterministic generator (xorshift64) for randomized tests: a seed replays a run.
+pub struct Xorshift(pub u64);
+
+impl Xorshift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// An index into something of `len` items.
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
+        &from[self.index(from.len())]
+    }
+
+    /// `text` one time in three, else nothing.
+    pub fn maybe(&mut self, text: &'static str) -> &'static str {
+        if self.below(3) == 0 { text } else { "" }
+    }
+
+    /// Exactly `n` random decimal digits.
+    pub fn digits(&mut self, n: u64) -> String {
+        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
+    }
+}
+
+/// An environment variable's number, or `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
