@@ -138,15 +138,8 @@ async fn random_values_decode_as_mariadb_shows_them() {
         .collect();
     let shown = db.query(&format!("SELECT id, {} FROM v ORDER BY id", select.join(", "))).await;
 
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["binlog", "decode"])
-        .args(stack.binlog_files())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
     let mut decoded = HashMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    for line in stack.decode_binlogs() {
         if line["database"] == db.name.as_str() && line["table"] == "v" && line["event"] == "INSERT" {
             decoded.insert(line["data"]["id"].as_str().unwrap().to_owned(), line["data"].clone());
         }

@@ -87,15 +87,8 @@ async fn replay_rebuilds_the_table(image: &str, seed: u64) {
         db.exec(&sql).await;
     }
     db.exec("FLUSH BINARY LOGS").await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["binlog", "decode"])
-        .args(stack.binlog_files())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let mut table: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    for line in String::from_utf8(out.stdout).unwrap().lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
+    for v in stack.decode_binlogs() {
         if v["database"] != db.name.as_str() || v["table"] != "r" {
             continue;
         }

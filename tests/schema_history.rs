@@ -408,7 +408,7 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
     assert!(written.len() >= 100, "only {} rows were written between the statements", written.len());
 
     // Decode the server's binlog offline: column names come only from the DDL in it.
-    let lines = decode_binlogs_offline(&stack);
+    let lines = stack.decode_binlogs();
     let tables: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
     let decoded: Vec<serde_json::Value> = lines
         .into_iter()
@@ -433,19 +433,6 @@ fn minimal_metadata_mariadb() -> PrivateStack {
     PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL")
 }
 
-/// `sluice binlog decode` over every binlog file of a private MariaDB (after FLUSH BINARY LOGS),
-/// one JSON value per line.
-fn decode_binlogs_offline(stack: &PrivateStack) -> Vec<serde_json::Value> {
-    let files = stack.binlog_files();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["binlog", "decode"])
-        .args(&files)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
 /// A database created without a character set takes the server's (here latin1, as a session may
 /// set it), and so do its tables: decoding the binlog alone, the DDL's QUERY event must say so.
 #[tokio::test(flavor = "multi_thread")]
@@ -460,7 +447,7 @@ async fn tables_in_a_database_created_without_a_charset_take_the_servers() {
     let stored = db.query(&format!("SELECT CHARACTER_SET_NAME, HEX(v) FROM information_schema.COLUMNS, `{schema}`.t WHERE TABLE_SCHEMA = '{schema}' AND COLUMN_NAME = 'v'")).await;
     assert_eq!(stored[0], [Some("latin1".to_owned()), Some("636166E92080".to_owned())], "stored as latin1");
     db.exec("FLUSH BINARY LOGS").await;
-    let lines = decode_binlogs_offline(&stack);
+    let lines = stack.decode_binlogs();
     let row = lines.iter().find(|v| v["database"] == schema.as_str() && v["event"] == "INSERT").expect("the INSERT");
     assert_eq!(row["data"]["v"], "café €", "{row}");
     db.exec(&format!("DROP DATABASE `{schema}`")).await;
@@ -804,7 +791,7 @@ async fn create_table_select_commits_with_its_rows() {
     db.exec("INSERT INTO src VALUES (1, 'a'), (2, 'b')").await;
     db.exec("CREATE TABLE copy ENGINE=InnoDB AS SELECT id, v, CONCAT(v, '!') AS w FROM src").await;
     db.exec("FLUSH BINARY LOGS").await;
-    let lines = decode_binlogs_offline(&stack);
+    let lines = stack.decode_binlogs();
     let ddl = lines.iter().position(|l| l["event"] == "DDL" && l["table"] == "copy").expect("the CREATE");
     let gtid = &lines[ddl]["gtid"];
     let after: Vec<&serde_json::Value> = lines[ddl + 1..].iter().take(3).collect();
@@ -842,7 +829,7 @@ async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
     let phases: Vec<&str> = gtids.iter().filter_map(|info| info.strip_prefix("GTID ")?.split(' ').nth(1)).collect();
     assert_eq!(phases, ["START", "COMMIT", "START", "ROLLBACK", "START", "COMMIT"], "{gtids:?}");
 
-    let lines = decode_binlogs_offline(&stack);
+    let lines = stack.decode_binlogs();
     let ddl: Vec<&str> =
         lines.iter().filter(|l| l["event"] == "DDL" && l["table"] == "t").map(|l| l["sql"].as_str().unwrap()).collect();
     assert_eq!(
@@ -907,7 +894,7 @@ async fn ddl_under_sql_modes_that_change_its_meaning_is_read_as_mariadb_reads_it
         .await;
     db.exec("FLUSH BINARY LOGS").await;
 
-    let lines = decode_binlogs_offline(&stack);
+    let lines = stack.decode_binlogs();
     let rows = |table: &str| -> Vec<&serde_json::Value> {
         lines.iter().filter(|l| l["event"] == "INSERT" && l["table"] == table).map(|l| &l["data"]).collect()
     };

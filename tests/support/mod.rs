@@ -233,6 +233,18 @@ impl PrivateStack {
         files
     }
 
+    /// `sluice binlog decode` over every binlog file (after FLUSH BINARY LOGS): one JSON value
+    /// per line.
+    pub fn decode_binlogs(&self) -> Vec<serde_json::Value> {
+        let out = std::process::Command::new(sluice_bin())
+            .args(["binlog", "decode"])
+            .args(self.binlog_files())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "decode failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
     pub fn kafka(&self) -> String {
         format!("127.0.0.1:{}", self.kafka_port)
     }
