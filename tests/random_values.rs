@@ -116,9 +116,21 @@ fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn random_values_decode_as_mariadb_shows_them() {
+    values_decode_as_shown("").await;
+}
+
+/// TIME, DATETIME and TIMESTAMP in MariaDB's pre-10.3 formats (the binlog's old type codes, whose
+/// fractional digits only the declared type gives).
+#[tokio::test(flavor = "multi_thread")]
+async fn random_values_of_the_old_temporal_formats_decode_as_mariadb_shows_them() {
+    values_decode_as_shown("mysql56_temporal_format=OFF").await;
+}
+
+/// Random values in random columns on a private MariaDB with `cnf`, decoded offline.
+async fn values_decode_as_shown(cnf: &str) {
     const COLUMNS: usize = 40;
     const ROWS: usize = 500;
-    let stack = PrivateStack::mariadb_with("");
+    let stack = PrivateStack::mariadb_with(cnf);
     let mut db = TestDb::create(&stack.mysql(), "values").await;
     let seed = env_number("SLUICE_VALUES_SEED", 7);
     let mut rng = Xorshift(seed);
