@@ -34,23 +34,9 @@ pub enum Position {
 /// One column clause of an ALTER TABLE.
 #[derive(Debug, Clone)]
 pub enum ColumnClause {
-    /// ADD (`redefines: None`), or CHANGE/MODIFY of the column the table had under `redefines`.
-    Define {
-        column: ColumnDef,
-        redefines: Option<String>,
-        position: Position,
-        /// ADD … IF NOT EXISTS, CHANGE/MODIFY … IF EXISTS.
-        conditional: bool,
-    },
-    Drop {
-        name: String,
-        if_exists: bool,
-    },
-    Rename {
-        old: String,
-        new: String,
-        if_exists: bool,
-    },
+    Define(Definition),
+    Drop { name: String, if_exists: bool },
+    Rename { old: String, new: String, if_exists: bool },
 }
 
 /// A column of the reshaped table.
@@ -63,12 +49,14 @@ pub struct Reshaped {
     pub defined: bool,
 }
 
-/// One (re)definition a statement keeps after weighing IF [NOT] EXISTS.
-struct Definition {
-    column: ColumnDef,
-    redefines: Option<String>,
-    position: Position,
-    conditional: bool,
+/// ADD (`redefines: None`), or CHANGE/MODIFY of the column the table had under `redefines`.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    pub column: ColumnDef,
+    pub redefines: Option<String>,
+    pub position: Position,
+    /// ADD … IF NOT EXISTS, CHANGE/MODIFY … IF EXISTS.
+    pub conditional: bool,
 }
 
 impl Definition {
@@ -88,9 +76,7 @@ pub fn reshape(columns: &[ColumnDef], clauses: Vec<ColumnClause>) -> Result<Vec<
     let (mut drops, mut renames) = (Vec::new(), Vec::new());
     for clause in clauses {
         match clause {
-            ColumnClause::Define { column, redefines, position, conditional } => {
-                definitions.push(Definition { column, redefines, position, conditional })
-            }
+            ColumnClause::Define(definition) => definitions.push(definition),
             ColumnClause::Drop { name, if_exists } => {
                 if !if_exists || (had(&name) && !drops.iter().any(|d: &String| same(d, &name))) {
                     drops.push(name);
@@ -210,17 +196,17 @@ mod tests {
     }
 
     fn add(name: &str, position: Position) -> ColumnClause {
-        ColumnClause::Define { column: column(name, "text"), redefines: None, position, conditional: false }
+        ColumnClause::Define(Definition { column: column(name, "text"), redefines: None, position, conditional: false })
     }
 
     fn change(old: &str, new: &str, position: Position) -> ColumnClause {
         let column = column(new, "text");
-        ColumnClause::Define { column, redefines: Some(old.into()), position, conditional: false }
+        ColumnClause::Define(Definition { column, redefines: Some(old.into()), position, conditional: false })
     }
 
     fn conditional(mut clause: ColumnClause) -> ColumnClause {
         match &mut clause {
-            ColumnClause::Define { conditional, .. } => *conditional = true,
+            ColumnClause::Define(definition) => definition.conditional = true,
             ColumnClause::Drop { if_exists, .. } | ColumnClause::Rename { if_exists, .. } => *if_exists = true,
         }
         clause

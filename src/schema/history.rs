@@ -29,7 +29,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use super::alter::{self, ColumnClause, Position};
+use super::alter::{self, ColumnClause, Definition, Position};
 use super::ddl::QualifiedName;
 use super::sql::{Lexer, Parser, Token};
 use super::sql_type::MARIADB_COMPRESSED;
@@ -393,7 +393,8 @@ impl SchemaHistory {
                         period_ends.push(body);
                         for column in added.columns {
                             let position = position.clone();
-                            clauses.push(ColumnClause::Define { column, redefines: None, position, conditional });
+                            let added = Definition { column, redefines: None, position, conditional };
+                            clauses.push(ColumnClause::Define(added));
                         }
                     }
                 }
@@ -423,7 +424,7 @@ impl SchemaHistory {
                         key_added = Some(vec![column.name.clone()]);
                     }
                     let redefines = Some(old.unwrap_or_else(|| column.name.clone()));
-                    clauses.push(ColumnClause::Define { column, redefines, position, conditional });
+                    clauses.push(ColumnClause::Define(Definition { column, redefines, position, conditional }));
                 }
                 "RENAME" => {
                     if s.eat_word("COLUMN") {
