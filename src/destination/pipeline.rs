@@ -37,7 +37,7 @@ use crate::encode::{Batch, BatchLimits, Batcher};
 use crate::event::BinlogPosition;
 use crate::queue::{self, QueueReceiver, QueueSender};
 use crate::route::Partitioner;
-use crate::schema::{SchemaRegistry, foreign_keys};
+use crate::schema::{SchemaRegistry, foreign_keys, hash_keys};
 use crate::sink::{PublishError, Publisher};
 use crate::source::preflight::{self, Finding, Severity};
 use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart, SourceError};
@@ -66,7 +66,8 @@ pub fn connect_options(d: &Destination) -> ConnectOptions {
 
 /// Everything about the source a destination should know before it reads: the preflight's
 /// findings, then the foreign keys that change its captured tables below the binlog (a warning
-/// too when they cannot be read). `sluice check` prints them; a run stops at the errors.
+/// too when they cannot be read), then the captured tables whose rows the binlog cannot name
+/// (long UNIQUE keys without FULL metadata). `sluice check` prints them; a run stops at the errors.
 pub async fn source_findings(
     conn: &mut Connection,
     resume_from: Option<&BinlogPosition>,
@@ -81,6 +82,7 @@ pub async fn source_findings(
             "GRANT SELECT ON *.* TO the Sluice user (SHOW CREATE TABLE needs it)",
         )),
     }
+    findings.extend(hash_keys::check(conn, &captured).await?);
     Ok(findings)
 }
 

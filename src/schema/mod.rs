@@ -18,6 +18,7 @@
 mod alter;
 pub mod ddl;
 pub mod foreign_keys;
+pub mod hash_keys;
 pub mod history;
 pub mod journal;
 mod registry;

@@ -518,11 +518,21 @@ impl SchemaRegistry {
                 // No names in the binlog: information_schema must describe exactly these columns.
                 let info_columns = info_columns.as_deref().unwrap_or_default();
                 if info_columns.len() != map.columns.len() {
+                    // MariaDB's long UNIQUE keys add a hidden BIGINT column per key (see hash_keys).
+                    let hidden_hash = if map.columns.len() > info_columns.len()
+                        && self.column_types == ColumnTypeStyle::Mariadb
+                        && codecs[info_columns.len()..].iter().all(|c| c.real_type() == ColumnType::LONGLONG)
+                    {
+                        " (or it has a UNIQUE key MariaDB keeps USING HASH, on a TEXT/BLOB column or too long for a \
+                         B-tree, whose hidden hash column the binlog carries without a name)"
+                    } else {
+                        ""
+                    };
                     return Err(mismatch(format!(
                         "the binlog event has {} columns but the table's definition here (from information_schema or \
-                         the binlog's DDL) lists {}: the table changed \
-                         after this event was written, and without binlog_row_metadata=FULL the event cannot \
-                         be mapped to column names; set binlog_row_metadata=FULL on the server",
+                         the binlog's DDL) lists {}: the table changed after this event was written{hidden_hash}, and \
+                         without binlog_row_metadata=FULL the event cannot be mapped to column names; set \
+                         binlog_row_metadata=FULL on the server",
                         map.columns.len(),
                         info_columns.len()
                     )));

@@ -24,7 +24,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn error(problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn error(problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { severity: Severity::Error, problem: problem.into(), fix: fix.into() }
     }
     pub fn warning(problem: impl Into<String>, fix: impl Into<String>) -> Self {
