@@ -36,6 +36,9 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE d (id INT PRIMARY KEY, t TINYINT, s SMALLINT, m MEDIUMINT, b BIGINT, f FLOAT, dd DOUBLE, r REAL)",
         "CREATE TABLE e (id INT PRIMARY KEY, d DATE, t TIME(3), dt DATETIME(6), ts TIMESTAMP NULL, y YEAR)",
         "CREATE TABLE f (id INT PRIMARY KEY, e ENUM('x','y','it''s'), st SET('a','b','c'), bt BIT(5))",
+        // Labels as the server keeps them: trailing spaces dropped, backslash sequences read.
+        r"CREATE TABLE lbl (id INT PRIMARY KEY, a ENUM('x ', ' y', 'a\'b', 'c\\d', 'tab\t', 'nl\n', 'pct\%', 'und\_', 'z\q', 'C  '), b SET('p ', 'q''', 'r\\', 'ü'))",
+        r#"ALTER TABLE lbl MODIFY a ENUM("dq\"", 'nul\0', 'cr\r', 'bs\b', 'sub\Z', 'x '), ADD c ENUM('new  ')"#,
         "CREATE TABLE g (id INT PRIMARY KEY, bin BINARY(8), vb VARBINARY(20), bl BLOB, mb MEDIUMBLOB, lt LONGTEXT)",
         "CREATE TABLE h (id INT PRIMARY KEY, j JSON, tx TINYTEXT, mt MEDIUMTEXT COLLATE utf8mb4_bin)",
         "CREATE TABLE i (id INT PRIMARY KEY, a INT, b INT AS (a * 2) VIRTUAL, c VARCHAR(20) AS (CONCAT('x', a)) PERSISTENT)",

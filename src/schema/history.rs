@@ -746,7 +746,7 @@ fn column_def(tokens: &[Token], charsets: DefaultCharsets<'_>, context: DdlConte
     let args = if p.peek_is("(") {
         p.eat("(");
         let inside = p.until_close()?;
-        Some(render_tokens(inside))
+        Some(if matches!(type_name.as_str(), "enum" | "set") { render_labels(inside) } else { render_tokens(inside) })
     } else {
         None
     };
@@ -1044,15 +1044,41 @@ fn render_tokens(tokens: &[Token]) -> String {
     let mut out = String::new();
     for t in tokens {
         // Type arguments hold no identifiers: "x" in ENUM("x") is a string in every sql_mode.
+        // Strings as information_schema's COLUMN_TYPE quotes them (the server's append_unescaped):
+        // quotes doubled, backslash, NUL, LF and CR as backslash sequences.
         if t.string || t.double_quoted {
             out.push('\'');
-            out.push_str(&t.text.replace('\'', "''"));
+            for c in t.text.chars() {
+                match c {
+                    '\'' => out.push_str("''"),
+                    '\\' => out.push_str("\\\\"),
+                    '\0' => out.push_str("\\0"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
             out.push('\'');
         } else {
             out.push_str(&t.text.to_ascii_lowercase());
         }
     }
     out
+}
+
+/// ENUM/SET labels as the server keeps them: without trailing spaces.
+fn render_labels(tokens: &[Token]) -> String {
+    let trimmed: Vec<Token> = tokens
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            if t.string || t.double_quoted {
+                t.text.truncate(t.text.trim_end_matches(' ').len());
+            }
+            t
+        })
+        .collect();
+    render_tokens(&trimmed)
 }
 
 /// Top-level comma-separated parts (parentheses nest).

@@ -10,6 +10,7 @@ use super::history::{
     SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
 };
 use super::journal::{HistoryRecord, compare_positions};
+use super::sql::push_escaped;
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
@@ -703,7 +704,7 @@ fn parse_labels(column_type: &str) -> Option<Vec<String>> {
                 Some('\'') | None => break,
                 Some('\\') => {
                     if let Some(escaped) = chars.next() {
-                        label.push(escaped);
+                        push_escaped(&mut label, escaped);
                     }
                 }
                 Some(other) => label.push(other),
@@ -722,6 +723,21 @@ pub fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enum_labels_read_back_as_the_server_keeps_them() {
+        // information_schema's COLUMN_TYPE (MariaDB 10.11): quotes doubled; backslash, NUL, LF and
+        // CR as backslash sequences; the rest raw.
+        let shown = "enum('x',' y','a''b','c\\\\d','tab\t','nl\\n','pct\\\\%','nul\\0')";
+        let labels = ["x", " y", "a'b", "c\\d", "tab\t", "nl\n", "pct\\%", "nul\0"];
+        assert_eq!(parse_labels(shown).unwrap(), labels);
+        // The same labels from a DDL in the binlog: trailing spaces go, backslash sequences are read.
+        let mut history = SchemaHistory::default();
+        let ddl = r"CREATE TABLE t (e ENUM('x  ', ' y', 'a\'b', 'c\\d', 'tab\t', 'nl\n', 'pct\%', 'nul\0'))";
+        history.apply(ddl, "db").unwrap();
+        let def = history.get(&QualifiedName { schema: "db".into(), table: "t".into() }).unwrap();
+        assert_eq!(def.columns[0].column_type, shown);
+    }
 
     #[test]
     fn enum_labels_with_quotes_and_commas() {

@@ -105,11 +105,30 @@ impl<'a> Lexer<'a> {
                 break;
             }
             match chars.next_if(|_| c == '\\' && quote != '`' && self.backslash_escapes) {
-                Some((_, escaped)) => text.push(escaped),
+                Some((_, escaped)) => push_escaped(&mut text, escaped),
                 None => text.push(c),
             }
         }
         Token { text, quoted: quote != '\'', string: quote == '\'', double_quoted: quote == '"' }
+    }
+}
+
+/// The character a backslash sequence in a string stands for, as the server reads it: `\0`, `\b`,
+/// `\n`, `\r`, `\t` and `\Z` are control characters, `\%` and `\_` keep their backslash (they are
+/// LIKE's), any other character is itself.
+pub(super) fn push_escaped(text: &mut String, escaped: char) {
+    match escaped {
+        '0' => text.push('\0'),
+        'b' => text.push('\u{8}'),
+        'n' => text.push('\n'),
+        'r' => text.push('\r'),
+        't' => text.push('\t'),
+        'Z' => text.push('\u{1a}'),
+        '%' | '_' => {
+            text.push('\\');
+            text.push(escaped);
+        }
+        other => text.push(other),
     }
 }
 
