@@ -26,9 +26,9 @@ pub struct OptionalMetadata {
     pub enum_set_collations: Option<Vec<u16>>,
     pub column_names: Option<Vec<String>>,
     /// Labels of each SET column, in column order.
-    pub set_labels: Option<Vec<Vec<String>>>,
+    pub set_labels: Option<Vec<Vec<Vec<u8>>>>,
     /// Labels of each ENUM column, in column order.
-    pub enum_labels: Option<Vec<Vec<String>>>,
+    pub enum_labels: Option<Vec<Vec<Vec<u8>>>>,
     /// Primary key column indexes, in key order.
     pub primary_key: Option<Vec<usize>>,
     /// One flag per column: visible (MySQL 8.0.23+ invisible columns).
@@ -144,11 +144,16 @@ impl TableMap {
                     }
                     enum_set += 1;
                 }
+                // Labels are in the column's character set (read just above).
+                let labels = |lists: &Option<Vec<Vec<Vec<u8>>>>, i: usize| {
+                    let list = lists.as_ref()?.get(i)?;
+                    Some(list.iter().map(|label| label_text(codec.charset, label)).collect::<Arc<[String]>>())
+                };
                 if real == ColumnType::ENUM {
-                    codec.labels = m.enum_labels.as_ref().and_then(|v| v.get(enum_i)).map(|l| Arc::from(l.clone()));
+                    codec.labels = labels(&m.enum_labels, enum_i);
                     enum_i += 1;
                 } else if real == ColumnType::SET {
-                    codec.labels = m.set_labels.as_ref().and_then(|v| v.get(set_i)).map(|l| Arc::from(l.clone()));
+                    codec.labels = labels(&m.set_labels, set_i);
                     set_i += 1;
                 }
                 codec
@@ -262,17 +267,29 @@ fn column_charsets(v: &mut ByteReader<'_>) -> Result<Vec<u16>, DecodeError> {
     Ok(out)
 }
 
-fn label_lists(v: &mut ByteReader<'_>) -> Result<Vec<Vec<String>>, DecodeError> {
+/// ENUM/SET label lists as bytes: they are in each column's character set, which other metadata
+/// fields give.
+fn label_lists(v: &mut ByteReader<'_>) -> Result<Vec<Vec<Vec<u8>>>, DecodeError> {
     let mut lists = Vec::new();
     while !v.is_empty() {
         let count = v.lenenc_len()?;
         let mut labels = Vec::with_capacity(count.min(1024));
         for _ in 0..count {
-            labels.push(String::from_utf8_lossy(v.lenenc_bytes()?).into_owned());
+            labels.push(v.lenenc_bytes()?.to_vec());
         }
         lists.push(labels);
     }
     Ok(lists)
+}
+
+/// A label's text in its column's character set (lossily, should the server have written bytes
+/// invalid in it).
+fn label_text(charset: Charset, bytes: &[u8]) -> String {
+    let mut text = String::new();
+    match charset.decode_into(bytes, &mut text) {
+        Some(()) => text,
+        None => charset.decode_lossy(bytes),
+    }
 }
 
 #[cfg(test)]
