@@ -6,7 +6,8 @@
 //! not: every DECIMAL precision and scale, arbitrary FLOAT and DOUBLE bit patterns, FLOAT(M,D) and
 //! DOUBLE(M,D) (shown with D decimals), every fractional precision of TIME, DATETIME and
 //! TIMESTAMP, every BIT width, ENUM/SET labels with spaces, quotes, backslash sequences and accents
-//! in utf8mb4, utf8mb3 and latin1 columns. With FULL column metadata and without; in MariaDB's
+//! in utf8mb4, utf8mb3 and latin1 columns, CHAR/VARCHAR in eleven character sets and BINARY/VARBINARY
+//! with inner and trailing spaces. With FULL column metadata and without; in MariaDB's
 //! pre-10.3 temporal formats. `SLUICE_VALUES_SEED` replays or varies a run.
 
 mod support;
@@ -23,7 +24,14 @@ fn fraction(rng: &mut Xorshift, n: u64) -> String {
 /// A declared type: (SQL type, M, D) where M and D are its precision and scale or fractional
 /// digits (0 when it has none).
 fn random_type(rng: &mut Xorshift) -> (String, u64, u64) {
-    match rng.below(14) {
+    match rng.below(16) {
+        14 | 15 => {
+            let (charset, _) = *rng.pick(TEXT_CHARSETS);
+            let kind = *rng.pick(&["CHAR", "VARCHAR", "BINARY", "VARBINARY"]);
+            let length = 1 + rng.below(12);
+            let charset = if kind.ends_with("BINARY") { String::new() } else { format!(" CHARACTER SET {charset}") };
+            (format!("{kind}({length}){charset}"), length, 0)
+        }
         12 | 13 => {
             let count = 1 + rng.below(8);
             let labels: Vec<String> = (0..count).map(|i| label_literal(rng, i)).collect();
@@ -69,6 +77,21 @@ fn random_type(rng: &mut Xorshift) -> (String, u64, u64) {
         _ => ("DATE".into(), 0, 0),
     }
 }
+
+/// Character sets for CHAR/VARCHAR, each with a character it holds beyond ASCII.
+const TEXT_CHARSETS: &[(&str, &str)] = &[
+    ("latin1", "é"),
+    ("utf8mb3", "中"),
+    ("utf8mb4", "😀"),
+    ("ucs2", "é"),
+    ("utf16", "😀"),
+    ("utf32", "中"),
+    ("gbk", "中"),
+    ("big5", "中"),
+    ("sjis", "ア"),
+    ("cp1251", "Ж"),
+    ("greek", "Ω"),
+];
 
 /// An ENUM/SET label as a SQL string, unique by its first character: spaces (trailing ones too,
 /// which the server drops), quotes, backslashes and control characters, written raw or escaped.
@@ -141,6 +164,13 @@ fn random_value(rng: &mut Xorshift, (ty, m, d): &(String, u64, u64)) -> String {
         "TIMESTAMP" => format!("FROM_UNIXTIME({}{})", 1 + rng.below((1 << 31) - 2), fraction(rng, d)),
         "BIT" if m == 64 => rng.next().to_string(),
         "BIT" => rng.below(1 << m).to_string(),
+        // Up to the length, with spaces inside and trailing (CHAR and BINARY pad).
+        "CHAR" | "VARCHAR" | "BINARY" | "VARBINARY" => {
+            let special = ty.split("CHARACTER SET ").nth(1).and_then(|cs| TEXT_CHARSETS.iter().find(|(c, _)| *c == cs));
+            let pool: Vec<&str> = ["a", "b", " ", "Z"].into_iter().chain(special.map(|(_, c)| *c)).collect();
+            let text: String = (0..rng.below(m + 1)).map(|_| *rng.pick(&pool)).collect();
+            format!("'{text}'")
+        }
         // A label by its number (ENUM), a set of labels by its bits (SET).
         "ENUM" => (1 + rng.below(m)).to_string(),
         "SET" => rng.below(1 << m).to_string(),
