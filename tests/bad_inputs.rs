@@ -260,12 +260,7 @@ async fn databases_the_server_does_not_log_are_named() {
     ] {
         admin.execute(sql).await.unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let server = server_toml(&stack.zk, "ignored");
-    let destination = destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka)
-        .replace(r#"include = ["shop\\..*"]"#, r#"include = ["(quiet|loud)\\..*"]"#);
-    let path = write_config(dir.path(), &server, &destination);
-    let (code, output) = sluice_command(&["check", "--config", &path]);
+    let (code, output) = check_tables(&stack, &mysql, r"(quiet|loud)\\..*");
     assert_eq!(code, 0, "{output}");
     let warning =
         output.lines().find(|l| l.contains("filters its binlog by database")).unwrap_or_else(|| panic!("{output}"));
@@ -291,12 +286,7 @@ async fn long_unique_keys_without_full_metadata_are_named() {
     ] {
         admin.execute(sql).await.unwrap();
     }
-    let dir = tempfile::tempdir().unwrap();
-    let server = server_toml(&stack.zk, "hashed");
-    let destination = destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka)
-        .replace(r#"include = ["shop\\..*"]"#, r#"include = ["hashed\\..*"]"#);
-    let path = write_config(dir.path(), &server, &destination);
-    let (code, output) = sluice_command(&["check", "--config", &path]);
+    let (code, output) = check_tables(&stack, &mysql, r"hashed\\..*");
     assert_ne!(code, 0, "{output}");
     let error = output.lines().find(|l| l.contains("USING HASH")).unwrap_or_else(|| panic!("{output}"));
     assert!(
@@ -310,4 +300,15 @@ async fn long_unique_keys_without_full_metadata_are_named() {
         output.contains("table hashed.h: the binlog event has 5 columns") && output.contains("USING HASH"),
         "{output}"
     );
+}
+
+/// `sluice check` of a destination capturing the tables `include` matches on `mysql`: its exit
+/// code and output.
+fn check_tables(stack: &Stack, mysql: &PrivateStack, include: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server_toml(&stack.zk, "checked");
+    let destination = destination(&mysql.mysql(), REPL_USER, REPL_PASSWORD, &stack.kafka)
+        .replace(r#"include = ["shop\\..*"]"#, &format!(r#"include = ["{include}"]"#));
+    let path = write_config(dir.path(), &server, &destination);
+    sluice_command(&["check", "--config", &path])
 }
