@@ -610,30 +610,29 @@ fn format_float(x: f32) -> Ascii {
 /// FLOAT is widened to one first) with zeros past them (`100000000000000000000.00`,
 /// `0.10000000149011612000`), or, where those digits run past D decimals, the exact value rounded
 /// to D, ties to even (`43973.40625` → `43973.4062`); zero has no sign. Up to 255 characters
-/// (M ≤ 255), so written straight to `out`.
+/// (M ≤ 255), so written straight to `out` rather than through the stack buffer.
 fn format_fixed(x: f64, decimals: u8, out: &mut String) {
     let mut shortest = zmij::Buffer::new();
     let (digits, decpt) = significant_digits(if x.is_finite() { shortest.format_finite(x.abs()) } else { "0" });
     let (digits, decimals) = (digits.as_bytes(), i32::from(decimals));
-    let mut text = String::with_capacity(64);
+    let start = out.len();
     if digits.len() as i32 > decpt + decimals {
-        write!(text, "{:.*}", decimals as usize, x.abs()).expect("writing to a String");
+        write!(out, "{:.*}", decimals as usize, x.abs()).expect("writing to a String");
     } else {
         let decpt = if digits.is_empty() { 0 } else { decpt };
         let digit = |at: i32| usize::try_from(at).ok().and_then(|at| digits.get(at)).map_or('0', |&d| char::from(d));
         if decpt <= 0 {
-            text.push('0');
+            out.push('0');
         }
-        text.extend((0..decpt).map(digit));
+        out.extend((0..decpt).map(digit));
         if decimals > 0 {
-            text.push('.');
-            text.extend((decpt..decpt + decimals).map(digit));
+            out.push('.');
+            out.extend((decpt..decpt + decimals).map(digit));
         }
     }
-    if x.is_sign_negative() && text.bytes().any(|b| matches!(b, b'1'..=b'9')) {
-        out.push('-');
+    if x.is_sign_negative() && out[start..].bytes().any(|b| matches!(b, b'1'..=b'9')) {
+        out.insert(start, '-');
     }
-    out.push_str(&text);
 }
 
 /// A non-negative decimal number's significant digits (no leading or trailing zeros) and where
@@ -750,6 +749,10 @@ mod tests {
         assert_eq!(fixed(-0.004, 2), "0.00");
         assert_eq!(fixed(0.5, 0), "0");
         assert_eq!(fixed(1.5, 0), "2");
+        // Appended after what the row already holds, the sign before the digits.
+        let mut out = String::from("row ");
+        format_fixed(-1.25, 3, &mut out);
+        assert_eq!(out, "row -1.250");
     }
 
     fn codec(t: ColumnType, meta: u16) -> ColumnCodec {
