@@ -268,40 +268,6 @@ async fn databases_the_server_does_not_log_are_named() {
     assert!(warning.contains("changes to 1 captured table(s) never reach it: quiet.t (fix:"), "{warning}");
 }
 
-/// MariaDB keeps a UNIQUE key on a TEXT column (or too long for a B-tree) in a hidden hash column
-/// every row event carries and only FULL metadata names: without it, `sluice check` names the
-/// tables whose rows cannot be decoded, and decoding one of their rows says why it cannot.
-#[tokio::test(flavor = "multi_thread")]
-async fn long_unique_keys_without_full_metadata_are_named() {
-    let stack = stack();
-    let mysql = PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL");
-    let mut admin = connect(&mysql.mysql(), APP_USER, APP_PASSWORD).await;
-    for sql in [
-        "CREATE DATABASE hashed",
-        "CREATE TABLE hashed.h (id INT PRIMARY KEY, u TEXT, v VARCHAR(2000), UNIQUE KEY uu (u), UNIQUE KEY uv (v))",
-        "CREATE TABLE hashed.plain (id INT PRIMARY KEY, u VARCHAR(10), UNIQUE KEY uu (u))",
-        "CREATE TABLE hashed.memory (id INT PRIMARY KEY, u INT, UNIQUE KEY uu (u)) ENGINE=MEMORY",
-        "INSERT INTO hashed.h VALUES (1, 'x', 'y')",
-        "FLUSH BINARY LOGS",
-    ] {
-        admin.execute(sql).await.unwrap();
-    }
-    let (code, output) = check_tables(&stack, &mysql, r"hashed\\..*");
-    assert_ne!(code, 0, "{output}");
-    let error = output.lines().find(|l| l.contains("USING HASH")).unwrap_or_else(|| panic!("{output}"));
-    assert!(
-        error.starts_with("ERROR") && error.contains(": hashed.h (uu,uv) (fix: SET GLOBAL binlog_row_metadata"),
-        "{error}"
-    );
-
-    let (code, output) = sluice_command(&["binlog", "decode", &mysql.binlog_files()[0].to_string_lossy()]);
-    assert_ne!(code, 0, "{output}");
-    assert!(
-        output.contains("table hashed.h: the binlog event has 5 columns") && output.contains("USING HASH"),
-        "{output}"
-    );
-}
-
 /// `sluice check` of a destination capturing the tables `include` matches on `mysql`: its exit
 /// code and output.
 fn check_tables(stack: &Stack, mysql: &PrivateStack, include: &str) -> (i32, String) {

@@ -23,8 +23,10 @@ use support::*;
 /// How long a test waits for rows to reach Kafka.
 const WAIT: Duration = Duration::from_secs(90);
 
-/// (name, data type, column type, charset) per column and the primary key, per table.
-type Shape = BTreeMap<String, (Vec<(String, String, String, Option<String>)>, Vec<String>)>;
+/// Per table: (name, data type, column type, charset) per column, the primary key, and the other
+/// keys by name: (unique, kept as a hash, columns).
+type Shape = BTreeMap<String, (Vec<(String, String, String, Option<String>)>, Vec<String>, BTreeMap<String, KeyShape>)>;
+type KeyShape = (bool, bool, Vec<String>);
 
 /// The DDL corpus, run in order in one database.
 fn corpus() -> Vec<String> {
@@ -328,12 +330,23 @@ async fn information_schema(db: &mut TestDb) -> Shape {
     }
     let keys = db
         .query(&format!(
-            "SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = '{schema}' \
-             AND INDEX_NAME = 'PRIMARY' AND TABLE_NAME <> '_warmup' ORDER BY TABLE_NAME, SEQ_IN_INDEX"
+            "SELECT s.TABLE_NAME, s.COLUMN_NAME, s.INDEX_NAME, s.NON_UNIQUE, s.INDEX_TYPE, t.ENGINE \
+             FROM information_schema.STATISTICS s JOIN information_schema.TABLES t \
+             ON t.TABLE_SCHEMA = s.TABLE_SCHEMA AND t.TABLE_NAME = s.TABLE_NAME \
+             WHERE s.TABLE_SCHEMA = '{schema}' AND s.TABLE_NAME <> '_warmup' ORDER BY s.TABLE_NAME, s.SEQ_IN_INDEX"
         ))
         .await;
     for row in keys {
-        shape.get_mut(row[0].as_deref().unwrap()).unwrap().1.push(row[1].clone().unwrap());
+        let table = shape.get_mut(row[0].as_deref().unwrap()).unwrap();
+        let (column, index) = (row[1].clone().unwrap(), row[2].clone().unwrap());
+        if index == "PRIMARY" {
+            table.1.push(column);
+            continue;
+        }
+        let unique = row[3].as_deref() == Some("0");
+        // MEMORY's own indexes are hashes, not MariaDB's hashes of long keys.
+        let hash = unique && row[4].as_deref() == Some("HASH") && row[5].as_deref() != Some("MEMORY");
+        table.2.entry(index).or_insert((unique, hash, Vec::new())).2.push(column);
     }
     shape
 }
@@ -354,7 +367,12 @@ fn tracked(history: &SchemaHistory, schema: &str) -> Shape {
                     (c.name.clone(), data_type, column_type, c.charset.clone())
                 })
                 .collect();
-            (name.table.clone(), (columns, def.primary_key.clone()))
+            let keys = def
+                .keys
+                .iter()
+                .map(|k| (k.name.clone(), (k.unique, k.hash, k.parts.iter().map(|p| p.column.clone()).collect())))
+                .collect();
+            (name.table.clone(), (columns, def.primary_key.clone(), keys))
         })
         .collect()
 }
@@ -434,6 +452,66 @@ async fn tracked_schema_follows_every_ddl_and_minimal_rows_decode_by_name() {
 /// knows them.
 fn minimal_metadata_mariadb() -> PrivateStack {
     PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL")
+}
+
+/// MariaDB keeps a UNIQUE key on a TEXT/BLOB column, too long for a B-tree, or declared USING HASH
+/// (until the table is next rebuilt) as a hash in a hidden column every row carries, which neither
+/// information_schema nor MINIMAL metadata names. As such keys come and go, rows decode from the
+/// binlog alone with every value under its name, and the hidden columns are never published
+/// (FULL metadata names them `DB_ROW_HASH_n`).
+#[tokio::test(flavor = "multi_thread")]
+async fn hidden_hash_columns_of_long_unique_keys_are_passed_over() {
+    let mysql = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "hashed").await;
+    let schema = db.name.clone();
+    // Each statement, and how many UNIQUE keys the server keeps as hashes after it.
+    let steps = [
+        (
+            "CREATE TABLE h (id INT PRIMARY KEY, u TEXT, v VARCHAR(2000), w INT, x INT, UNIQUE KEY uu (u), \
+             UNIQUE KEY uv (v), UNIQUE KEY uw (w) USING HASH) CHARSET utf8mb4",
+            3,
+        ),
+        ("ALTER TABLE h ADD COLUMN y INT", 2),
+        ("ALTER TABLE h DROP INDEX uu, CONVERT TO CHARACTER SET latin1", 0),
+        ("ALTER TABLE h MODIFY v VARCHAR(2000) CHARACTER SET utf8mb4, ADD UNIQUE (u(10))", 1),
+        ("CREATE UNIQUE INDEX ux ON h (x) USING HASH", 2),
+        ("ALTER TABLE h ENGINE=MyISAM, DROP INDEX uv, ADD UNIQUE (v(300))", 1),
+        ("SET GLOBAL binlog_row_metadata = FULL", 1),
+    ];
+    let mut expected = Vec::new();
+    for (n, (sql, hashes)) in steps.into_iter().enumerate() {
+        db.exec(sql).await;
+        let listed = db
+            .query(&format!(
+                "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME = 'h' AND INDEX_TYPE = 'HASH'"
+            ))
+            .await;
+        assert_eq!(listed[0][0].as_deref(), Some(hashes.to_string().as_str()), "after {sql}");
+        let mut row = serde_json::json!({"id": n, "u": format!("u{n}"), "v": format!("v{n}"), "w": n, "x": n});
+        if n > 0 {
+            row["y"] = n.into();
+        }
+        let row: BTreeMap<String, String> = row
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string().trim_matches('"').to_owned()))
+            .collect();
+        let (names, values): (Vec<&String>, Vec<String>) = row.iter().map(|(k, v)| (k, format!("'{v}'"))).unzip();
+        let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+        db.exec(&format!("INSERT INTO h ({}) VALUES ({})", names.join(", "), values.join(", "))).await;
+        expected.push(row);
+    }
+    db.exec("FLUSH BINARY LOGS").await;
+    let decoded = mysql.decode_binlogs();
+    let rows: Vec<BTreeMap<String, String>> = decoded
+        .iter()
+        .filter(|v| v["database"] == schema.as_str() && v["table"] == "h" && v["event"] == "INSERT")
+        .map(|v| serde_json::from_value(v["data"].clone()).unwrap())
+        .collect();
+    assert_eq!(rows, expected);
+    mysql.down(&["mariadb"]);
 }
 
 /// A database created without a character set takes the server's (here latin1, as a session may
@@ -1001,13 +1079,38 @@ const RANDOM_TYPES: &[&str] = &[
     "BLOB",
     "ENUM('a','b')",
     "SET('x','y')",
+    // Long enough for a UNIQUE key to be kept as a hash (by engine and character set).
+    "VARCHAR(800)",
+    "VARCHAR(300) CHARACTER SET utf8mb4",
+    "VARCHAR(1000) CHARSET latin1",
+    "CHAR(255)",
+    "VARBINARY(3100)",
+    "TEXT UNIQUE",
+    "INT UNIQUE KEY",
 ];
 
 /// Column names for [`random_alter`]: a few, so clauses collide; case variants, keywords.
 const RANDOM_NAMES: &[&str] = &["c0", "c1", "c2", "c3", "c4", "c5", "first", "after", "C1", "`key`", "`a b`", "id"];
 
-/// One to five ALTER clauses over `columns` (the table's, quoted) and names it may not have.
-fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
+/// One to five ALTER clauses over `columns` (the table's, quoted) and names it may not have; or
+/// now and then a statement on the table's keys (`keys`: their names) of another kind.
+fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String], keys: &[String]) -> String {
+    let key = |rng: &mut Xorshift| {
+        if keys.is_empty() || rng.below(3) == 0 {
+            format!("k{}", rng.below(3))
+        } else {
+            format!("`{}`", rng.pick(keys))
+        }
+    };
+    let some_column = |rng: &mut Xorshift| {
+        if columns.is_empty() { (*rng.pick(RANDOM_NAMES)).to_owned() } else { rng.pick(columns).clone() }
+    };
+    match rng.below(40) {
+        0 => return format!("CREATE UNIQUE INDEX k{} ON {table} ({})", rng.below(3), some_column(rng)),
+        1 => return format!("DROP INDEX {} ON {table}", key(rng)),
+        2 => return format!("OPTIMIZE TABLE {table}"),
+        _ => {}
+    }
     let column = |rng: &mut Xorshift| {
         if columns.is_empty() || rng.below(5) == 0 {
             (*rng.pick(RANDOM_NAMES)).to_owned()
@@ -1023,7 +1126,8 @@ fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
             _ => String::new(),
         };
         let (name, other, ty) = (*rng.pick(RANDOM_NAMES), *rng.pick(RANDOM_NAMES), *rng.pick(RANDOM_TYPES));
-        clauses.push(match rng.below(19) {
+        let prefix = *rng.pick(&[5, 200, 768, 769, 1000, 3073]);
+        clauses.push(match rng.below(28) {
             0 => format!("ADD COLUMN {}{name} {ty}{position}", rng.maybe("IF NOT EXISTS ")),
             1 => format!("ADD COLUMN {}({name} {ty}, {other} {})", rng.maybe("IF NOT EXISTS "), rng.pick(RANDOM_TYPES)),
             2 => format!("DROP COLUMN {}{}", rng.maybe("IF EXISTS "), column(rng)),
@@ -1046,6 +1150,15 @@ fn random_alter(rng: &mut Xorshift, table: &str, columns: &[String]) -> String {
             15 => format!("DEFAULT CHARSET={}", rng.pick(&["latin1", "utf8mb4"])),
             16 => format!("DEFAULT COLLATE {}", rng.pick(&["latin1_bin", "utf8mb4_bin", "utf8mb3_general_ci"])),
             17 => format!("CHARACTER SET = {}", rng.pick(&["latin1", "utf8mb4"])),
+            18 => format!("ADD UNIQUE ({})", column(rng)),
+            19 => format!("ADD UNIQUE KEY k{} ({}({prefix}))", rng.below(3), column(rng)),
+            20 => format!("ADD UNIQUE ({}, {})", column(rng), column(rng)),
+            21 => format!("ADD UNIQUE {}k{} ({}) USING HASH", rng.maybe("IF NOT EXISTS "), rng.below(3), column(rng)),
+            22 => format!("ADD CONSTRAINT c{} UNIQUE ({})", rng.below(2), column(rng)),
+            23 => format!("DROP INDEX {}{}", rng.maybe("IF EXISTS "), key(rng)),
+            24 => format!("RENAME INDEX {} TO k{}", key(rng), rng.below(3)),
+            25 => format!("ENGINE={}", rng.pick(&["InnoDB", "MyISAM", "Aria"])),
+            26 => format!("ADD INDEX k{} ({})", rng.below(3), column(rng)),
             _ => "FORCE".into(),
         });
     }
@@ -1080,11 +1193,21 @@ async fn random_multi_clause_alters_reshape_tables_as_mariadb_does() {
             .into_iter()
             .filter_map(|row| row[0].clone())
             .collect();
-        let alter = random_alter(&mut rng, table, &columns);
+        let keys: Vec<String> = db
+            .query(&format!(
+                "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME = '{table}' AND INDEX_NAME <> 'PRIMARY'"
+            ))
+            .await
+            .into_iter()
+            .filter_map(|row| row[0].clone())
+            .collect();
+        let alter = random_alter(&mut rng, table, &columns, &keys);
         if db.conn.execute(&alter).await.is_err() {
             continue; // refused: not in the binlog
         }
         accepted += 1;
+        eprintln!("step {step}: {alter}"); // shown when the test fails: the statements to replay
         history.apply(&alter, &schema).unwrap_or_else(|e| panic!("step {step}: {e}"));
         assert_eq!(tracked(&history, &schema), information_schema(&mut db).await, "after step {step}: {alter}");
     }
@@ -1093,13 +1216,17 @@ async fn random_multi_clause_alters_reshape_tables_as_mariadb_does() {
 
 /// The random ALTERs of [`random_multi_clause_alters_reshape_tables_as_mariadb_does`] on a table
 /// `sluice run` captures with MINIMAL metadata, killed (-9) and restarted twice along the way: a
-/// row written after each ALTER, its text columns holding their own names, must reach Kafka with
-/// every value under its column's name. The key and UNIQUE keys are left alone (rows are found by
-/// `id`; long UNIQUE keys need FULL metadata, see hash_keys).
+/// row written after each ALTER, its text columns holding their own names (and the row's id),
+/// must reach Kafka with every value under its column's name. The primary key is left alone (rows
+/// are found by `id`); UNIQUE keys come and go, long ones among them (from the start), whose
+/// hidden hash columns MINIMAL metadata does not name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_alters_on_a_running_destination_keep_values_under_their_names() {
-    let MinimalRun { shared, mysql, mut db, config, mut sluice } =
-        MinimalRun::start("online_alters", &["CREATE TABLE t (id BIGINT PRIMARY KEY, c0 INT, c1 VARCHAR(10))"]).await;
+    let MinimalRun { shared, mysql, mut db, config, mut sluice } = MinimalRun::start(
+        "online_alters",
+        &["CREATE TABLE t (id BIGINT PRIMARY KEY, c0 INT, c1 VARCHAR(10), c2 TEXT, UNIQUE KEY (c2), UNIQUE (c1, c2))"],
+    )
+    .await;
     let schema = db.name.clone();
     let mut rng = Xorshift(env_number("SLUICE_ALTER_SEED", 77));
     let column_names = |condition: &str| {
@@ -1117,22 +1244,23 @@ async fn random_alters_on_a_running_destination_keep_values_under_their_names() 
             .filter_map(|row| row[0].clone())
             .map(|c| format!("`{c}`"))
             .collect();
-        let alter = random_alter(&mut rng, "t", &columns);
+        let alter = random_alter(&mut rng, "t", &columns, &[]);
         let lower = alter.to_ascii_lowercase();
-        let keys = ["`id`", " id ", "(id", "primary", "unique"];
+        let keys = ["`id`", " id ", "(id", "primary"];
         if keys.iter().any(|k| lower.contains(k)) || db.conn.execute(&alter).await.is_err() {
             continue;
         }
         let text = "AND DATA_TYPE IN ('char', 'varchar', 'tinytext', 'text', 'mediumtext') \
-                    AND CHARACTER_MAXIMUM_LENGTH >= CHAR_LENGTH(COLUMN_NAME)";
+                    AND CHARACTER_MAXIMUM_LENGTH >= CHAR_LENGTH(COLUMN_NAME) + 4";
+        let id = step + 1;
+        // Values of one row differ from every other row's: UNIQUE keys let each in.
         let row: BTreeMap<String, String> = db
             .query(&column_names(text))
             .await
             .into_iter()
             .filter_map(|r| r[0].clone())
-            .map(|c| (c.clone(), c))
+            .map(|c| (c.clone(), format!("{c}{id}")))
             .collect();
-        let id = step + 1;
         let names: Vec<String> = row.keys().map(|c| format!(", `{c}`")).collect();
         let values: Vec<String> = row.values().map(|v| format!(", '{v}'")).collect();
         // A NOT NULL column without a default makes the INSERT fail: no row then.

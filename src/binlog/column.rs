@@ -312,6 +312,9 @@ pub struct ColumnCodec {
     /// For a FLOAT(M,D) or DOUBLE(M,D) (only the declared type tells): D, the decimals the server
     /// shows every value with.
     pub fixed_decimals: Option<u8>,
+    /// A column the server hides from SQL (MariaDB's hash of a long UNIQUE key, MySQL's functional
+    /// key part): decoded only to be passed over, absent from every row image.
+    pub hidden: bool,
 }
 
 /// MariaDB types the binlog carries as fixed-size bytes (a binary CHAR) whose values are texts.
@@ -344,6 +347,7 @@ impl ColumnCodec {
             labels: None,
             text_form: None,
             fixed_decimals: None,
+            hidden: false,
         }
     }
 

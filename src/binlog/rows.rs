@@ -218,7 +218,7 @@ fn read_image<'a>(
         }
         let is_null = nulls[ordinal / 8] & (1 << (ordinal % 8)) != 0;
         ordinal += 1;
-        if is_null {
+        if is_null && !column.hidden {
             image.push_null();
             continue;
         }
@@ -227,6 +227,13 @@ fn read_image<'a>(
             DecodeError::Malformed(msg) => DecodeError::Malformed(format!("column {}: {msg}", i + 1)),
             other => other,
         };
+        if column.hidden {
+            if !is_null {
+                value::decode(r, column, opts, &mut String::new()).map_err(in_column)?;
+            }
+            image.push_absent();
+            continue;
+        }
         match &mut json {
             JsonPass::Patch { partial, documents } if partial[i] => {
                 let edits = value::length_prefixed(r, column.meta).map_err(in_column)?;

@@ -37,7 +37,7 @@ use crate::encode::{Batch, BatchLimits, Batcher};
 use crate::event::BinlogPosition;
 use crate::queue::{self, QueueReceiver, QueueSender};
 use crate::route::Partitioner;
-use crate::schema::{SchemaRegistry, foreign_keys, hash_keys};
+use crate::schema::{SchemaRegistry, foreign_keys};
 use crate::sink::{PublishError, Publisher};
 use crate::source::preflight::{self, Finding, Severity};
 use crate::source::{BinlogStream, ConnectOptions, Connection, DumpRequest, DumpStart, SourceError};
@@ -82,7 +82,6 @@ pub async fn source_findings(
             "GRANT SELECT ON *.* TO the Sluice user (SHOW CREATE TABLE needs it)",
         )),
     }
-    findings.extend(hash_keys::check(conn, &captured).await?);
     Ok(findings)
 }
 

@@ -47,7 +47,7 @@ impl Encoder for FlatJsonEncoder {
         write_str(out, &table.schema);
         write_common(out, meta);
         out.extend_from_slice(b",\"isDdl\":false,\"mysqlType\":{");
-        for (i, column) in columns.iter().enumerate() {
+        for (i, column) in table.visible_columns().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -94,7 +94,7 @@ impl Encoder for FlatJsonEncoder {
             out.push(b']');
         }
         out.extend_from_slice(b",\"sql\":\"\",\"sqlType\":{");
-        for (i, column) in columns.iter().enumerate() {
+        for (i, column) in table.visible_columns().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -202,6 +202,34 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"data":[{"id":"1","name":"a\"b"}],"database":"shop","es":1700000000000,"gtid":"0-1-9","id":7,"isDdl":false,"mysqlType":{"id":"int(11)","name":"varchar(20)"},"old":null,"pkNames":["id"],"sql":"","sqlType":{"id":4,"name":12},"table":"t","ts":1700000000123,"type":"INSERT"}"#
         );
+    }
+
+    #[test]
+    fn hidden_columns_are_left_out() {
+        let mut table = table();
+        let hash = Column {
+            name: "DB_ROW_HASH_1".into(),
+            mysql_type: "bigint(20)".into(),
+            sql_type: -5,
+            is_key: false,
+            nullable: true,
+        };
+        table.columns.push(hash);
+        table.codecs.push(ColumnCodec { hidden: true, ..ColumnCodec::new(ColumnType::LONGLONG, 0) });
+        // The decoder leaves a hidden column's value out of the image.
+        let row = RowImage::from([text("1"), text("a"), Cell::Absent]);
+        let mut out = Vec::new();
+        FlatJsonEncoder.encode_rows(
+            &mut out,
+            &meta(&origin()),
+            &table,
+            RowKind::Insert,
+            &[RowPart { data: &row, before: None }],
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["mysqlType"], serde_json::json!({"id": "int(11)", "name": "varchar(20)"}));
+        assert_eq!(v["sqlType"], serde_json::json!({"id": 4, "name": 12}));
+        assert_eq!(v["data"], serde_json::json!([{"id": "1", "name": "a"}]));
     }
 
     #[test]

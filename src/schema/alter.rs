@@ -175,12 +175,14 @@ pub fn reshape(columns: &[ColumnDef], clauses: Vec<ColumnClause>) -> Result<Vec<
 /// column is dropped leaves the key (a key left with none is gone) unless the statement adds a
 /// column of that name, which takes its place.
 pub fn follow_key(key: &[String], reshaped: &[Reshaped]) -> Vec<String> {
-    key.iter()
-        .filter_map(|part| {
-            let name = |r: &&Reshaped| same(r.was.as_deref().unwrap_or(&r.column.name), part);
-            reshaped.iter().find(name).map(|r| r.column.name.clone())
-        })
-        .collect()
+    key.iter().filter_map(|part| follow_column(part, reshaped)).collect()
+}
+
+/// The name a key part's column has after the reshape (`None`: it left the key); see
+/// [`follow_key`].
+pub fn follow_column(part: &str, reshaped: &[Reshaped]) -> Option<String> {
+    let name = |r: &&Reshaped| same(r.was.as_deref().unwrap_or(&r.column.name), part);
+    reshaped.iter().find(name).map(|r| r.column.name.clone())
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //! binlog; every later DDL naming them is applied
 //! here: CREATE (incl. `LIKE`), ALTER (ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with FIRST/AFTER and
 //! IF [NOT] EXISTS, in the server's order of operations: [`super::alter`]; primary key changes,
-//! RENAME TO, CONVERT TO CHARACTER SET, ADD/DROP SYSTEM VERSIONING), DROP,
+//! other keys and ENGINE (for MariaDB's hashed UNIQUE keys: [`super::keys`]), RENAME TO, CONVERT
+//! TO CHARACTER SET, ADD/DROP SYSTEM VERSIONING), CREATE/DROP INDEX, OPTIMIZE, DROP,
 //! RENAME (multi-table), TRUNCATE, DROP DATABASE; MariaDB's `SET STATEMENT … FOR` prefix is read
 //! past.
 //!
@@ -31,6 +32,7 @@ use std::collections::HashMap;
 
 use super::alter::{self, ColumnClause, Definition, Position};
 use super::ddl::QualifiedName;
+use super::keys::{self, DeclaredKey, HASH_COLUMN_PREFIX, KeyDef};
 use super::sql::{Lexer, Parser, Token};
 use super::sql_type::MARIADB_COMPRESSED;
 
@@ -47,21 +49,34 @@ pub struct TableDef {
     /// column. Versioning with declared `ROW START`/`ROW END` columns has them in `columns`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub implicit_row_period: bool,
+    /// Indexes other than the primary key (for MariaDB's long UNIQUE keys: see [`keys`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyDef>,
+    /// `ENGINE=` as the table's last DDL gave it (`None`: the server's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
 }
 
 impl TableDef {
-    /// The columns in the order row events carry them (with the implicit period columns).
-    pub fn row_columns(&self) -> Cow<'_, [ColumnDef]> {
-        if !self.implicit_row_period {
+    /// The columns in the order row events carry them: with the implicit period columns, and on
+    /// MariaDB (`mariadb`) a hidden `DB_ROW_HASH_n` BIGINT per UNIQUE key kept as a hash.
+    pub fn row_columns(&self, mariadb: bool) -> Cow<'_, [ColumnDef]> {
+        let hashes = if mariadb { keys::hash_columns(self) } else { 0 };
+        if !self.implicit_row_period && hashes == 0 {
             return Cow::Borrowed(&self.columns);
         }
-        let period = ["row_start", "row_end"].map(|name| ColumnDef {
-            name: name.into(),
-            column_type: "timestamp(6)".into(),
-            data_type: "timestamp".into(),
+        let hidden = |name: String, column_type: &str, data_type: &str| ColumnDef {
+            name,
+            column_type: column_type.into(),
+            data_type: data_type.into(),
             charset: None,
-        });
-        Cow::Owned(self.columns.iter().cloned().chain(period).collect())
+        };
+        let period = ["row_start", "row_end"]
+            .into_iter()
+            .filter(|_| self.implicit_row_period)
+            .map(|name| hidden(name.into(), "timestamp(6)", "timestamp"));
+        let hashes = (1..=hashes).map(|n| hidden(format!("{HASH_COLUMN_PREFIX}{n}"), "bigint(20)", "bigint"));
+        Cow::Owned(self.columns.iter().cloned().chain(period).chain(hashes).collect())
     }
 }
 
@@ -173,6 +188,10 @@ impl SchemaHistory {
                         }
                         Ok(())
                     }
+                    kind @ ("UNIQUE" | "INDEX" | "FULLTEXT" | "SPATIAL") => {
+                        self.create_index(kind == "UNIQUE", p);
+                        Ok(())
+                    }
                     "SEQUENCE" => {
                         let if_not_exists = p.skip_if_not_exists();
                         let name = p.name();
@@ -228,6 +247,16 @@ impl SchemaHistory {
                             }
                         }
                     }
+                    "INDEX" => {
+                        p.skip_if_exists();
+                        let index = p.ident();
+                        p.skip_past_word("ON");
+                        if let Some(def) = self.tables.get_mut(&p.name()) {
+                            keys::drop(def, &index);
+                            keys::rebuilt(def, Vec::new());
+                        }
+                        Ok(())
+                    }
                     "DATABASE" | "SCHEMA" => {
                         p.skip_if_exists();
                         let schema = p.database();
@@ -256,9 +285,39 @@ impl SchemaHistory {
                     }
                 }
             }
+            // InnoDB rebuilds the table (keys are judged anew: see keys).
+            "OPTIMIZE" => {
+                p.skip_words(&["NO_WRITE_TO_BINLOG", "LOCAL"]);
+                p.skip_words(&["TABLE", "TABLES"]);
+                for name in p.names(usize::MAX) {
+                    if let Some(def) = self.tables.get_mut(&name)
+                        && def.engine.as_deref().is_none_or(|e| e.eq_ignore_ascii_case("InnoDB"))
+                    {
+                        keys::rebuilt(def, Vec::new());
+                    }
+                }
+                Ok(())
+            }
             // TRUNCATE keeps the definition; everything else does not change columns.
             _ => Ok(()),
         }
+    }
+
+    /// `CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX [IF NOT EXISTS] name [USING type] ON table (part, …)
+    /// [options]` (`p` after UNIQUE, FULLTEXT, SPATIAL or INDEX).
+    fn create_index(&mut self, unique: bool, p: &mut Parser<'_>) {
+        let using_hash = keys::says_using_hash(p.rest());
+        p.eat_word("INDEX");
+        let if_not_exists = p.skip_if_not_exists();
+        let name = Some(p.ident());
+        p.skip_past_word("ON");
+        let table = p.name();
+        let Some(def) = self.tables.get_mut(&table) else {
+            tracing::debug!(%table, "CREATE INDEX on a table the schema history does not track");
+            return;
+        };
+        let key = keys::with_parts(p, DeclaredKey { name, unique, parts: Vec::new(), using_hash, if_not_exists });
+        keys::rebuilt(def, key.into_iter().collect());
     }
 
     /// CREATE/ALTER DATABASE options: remember the default character set new tables inherit.
@@ -278,7 +337,10 @@ impl SchemaHistory {
         let like = |this: &mut Self, p: &mut Parser<'_>| {
             let source = p.name();
             match this.tables.get(&source).cloned() {
-                Some(def) => this.tables.insert(name.clone(), def),
+                Some(mut def) => {
+                    keys::rebuilt(&mut def, Vec::new());
+                    this.tables.insert(name.clone(), def)
+                }
                 None => this.tables.remove(&name),
             };
         };
@@ -302,16 +364,19 @@ impl SchemaHistory {
         let mut def = TableDef {
             charset: Some(table_charset.clone()),
             implicit_row_period: adds_implicit_row_period(p.tokens),
+            engine: engine_option(options),
             ..TableDef::default()
         };
+        let mut declared = Vec::new();
         for item in split_top_level(items) {
-            table_item(&mut def, item, DefaultCharsets::of_table(&table_charset), context)
+            table_item(&mut def, item, DefaultCharsets::of_table(&table_charset), context, &mut declared)
                 .map_err(|e| (table.clone(), e))?;
         }
         for item in split_top_level(items) {
             key_period_end(&mut def, item);
         }
         key_as_columns(&mut def);
+        keys::rebuilt(&mut def, declared);
         if def.columns.is_empty() {
             return Err((table, "no column definitions found".into()));
         }
@@ -371,9 +436,20 @@ impl SchemaHistory {
         let (mut key_dropped, mut key_added) = (false, None);
         // Added columns declaring ROW END, which joins the primary key.
         let mut period_ends = Vec::new();
+        // Other keys: declared (in the order written), dropped, renamed. The table is rebuilt (see
+        // keys) when a clause other than RENAME TO is said without IF [NOT] EXISTS, or the
+        // conditional ones change something.
+        let (mut declared, mut dropped_keys, mut renamed_keys) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rebuilds = false;
+        let before = (def.columns.clone(), def.primary_key.clone(), def.keys.clone());
         for spec in split_top_level(rest) {
             let mut s = p.nested(spec);
             let verb = s.word();
+            let renames_table =
+                verb == "RENAME" && !s.at_words(&["COLUMN"]) && !s.at_words(&["INDEX"]) && !s.at_words(&["KEY"]);
+            let conditional =
+                spec.windows(2).any(|w| w[0].is_word("IF") && (w[1].is_word("EXISTS") || w[1].is_word("NOT")));
+            rebuilds |= !renames_table && !conditional;
             match verb.as_str() {
                 "ADD" if s.at_words(&["SYSTEM", "VERSIONING"]) => {
                     def.implicit_row_period = adds_implicit_row_period(rest);
@@ -386,7 +462,12 @@ impl SchemaHistory {
                     for item in split_top_level(items) {
                         let (body, position) = split_position(item);
                         let mut added = TableDef { columns: Vec::new(), primary_key: Vec::new(), ..def.clone() };
-                        table_item(&mut added, body, charsets, context).map_err(fail)?;
+                        let keys_before = declared.len();
+                        table_item(&mut added, body, charsets, context, &mut declared).map_err(fail)?;
+                        // A column's own UNIQUE key shares its IF NOT EXISTS.
+                        for key in &mut declared[keys_before..] {
+                            key.if_not_exists |= conditional;
+                        }
                         if !added.primary_key.is_empty() && !(had_key && (conditional || has_if_not_exists(body))) {
                             key_added = Some(added.primary_key);
                         }
@@ -403,10 +484,13 @@ impl SchemaHistory {
                         key_dropped = true;
                         continue;
                     }
-                    if matches!(
-                        s.peek_word().as_str(),
-                        "INDEX" | "KEY" | "FOREIGN" | "CONSTRAINT" | "CHECK" | "PARTITION"
-                    ) || s.at_words(&["PERIOD", "FOR"])
+                    if s.eat_word("INDEX") || s.eat_word("KEY") || s.eat_word("CONSTRAINT") {
+                        s.skip_if_exists();
+                        dropped_keys.push(s.ident());
+                        continue;
+                    }
+                    if matches!(s.peek_word().as_str(), "FOREIGN" | "CHECK" | "PARTITION")
+                        || s.at_words(&["PERIOD", "FOR"])
                     {
                         continue;
                     }
@@ -423,6 +507,11 @@ impl SchemaHistory {
                     if declares_primary_key(body) && !(had_key && conditional) {
                         key_added = Some(vec![column.name.clone()]);
                     }
+                    // A column's own UNIQUE key shares its IF EXISTS, as IF NOT EXISTS.
+                    declared.extend(keys::column_unique_key(body, &column.name).map(|mut key| {
+                        key.if_not_exists |= conditional;
+                        key
+                    }));
                     let redefines = Some(old.unwrap_or_else(|| column.name.clone()));
                     clauses.push(ColumnClause::Define(Definition { column, redefines, position, conditional }));
                 }
@@ -432,7 +521,10 @@ impl SchemaHistory {
                         let old = s.ident();
                         s.expect_word("TO").map_err(fail)?;
                         clauses.push(ColumnClause::Rename { old, new: s.ident(), if_exists });
-                    } else if matches!(s.peek_word().as_str(), "INDEX" | "KEY") {
+                    } else if s.eat_word("INDEX") || s.eat_word("KEY") {
+                        let old = s.ident();
+                        s.expect_word("TO").map_err(fail)?;
+                        renamed_keys.push((old, s.ident()));
                     } else {
                         s.skip_words(&["TO", "AS"]);
                         name = s.name();
@@ -445,10 +537,11 @@ impl SchemaHistory {
                     created.push(s.name());
                 }
                 "CONVERT" if s.eat_word("TABLE") => absorbed.push(s.name()),
-                // Table options and CONVERT TO (read above), indexes, constraints, partitioning,
-                // ALGORITHM/LOCK, ALTER COLUMN SET/DROP DEFAULT, ORDER BY, FORCE, ENGINE=…: the
-                // columns stay as they are.
-                _ => {}
+                // ALTER COLUMN SET/DROP DEFAULT, ALTER INDEX, ORDER BY, partitioning: the columns
+                // and keys stay as they are.
+                "ALTER" | "ORDER" | "PARTITION" => {}
+                // Table options (the character set is read above), ALGORITHM/LOCK, FORCE.
+                _ => def.engine = engine_option(spec).or(def.engine.take()),
             }
         }
         let reshaped = alter::reshape(&def.columns, clauses).map_err(fail)?;
@@ -456,18 +549,34 @@ impl SchemaHistory {
             def.primary_key.clear();
         }
         def.primary_key = key_added.unwrap_or_else(|| alter::follow_key(&def.primary_key, &reshaped));
+        // ADD … IF NOT EXISTS is weighed against the keys the table had, as columns are.
+        declared.retain(|key: &DeclaredKey| !(key.if_not_exists && keys::has(&def, key.checked_name())));
+        for name in dropped_keys {
+            keys::drop(&mut def, &name);
+        }
+        for (old, new) in renamed_keys {
+            keys::rename(&mut def, &old, &new);
+        }
+        let old_columns = std::mem::take(&mut def.columns);
         def.columns = reshaped
-            .into_iter()
+            .iter()
             .map(|r| match &convert_to {
                 // Columns the statement (re)defines have their character set from the definition.
-                Some(charset) if !r.defined => converted(r.column, charset),
-                _ => r.column,
+                Some(charset) if !r.defined => converted(r.column.clone(), charset),
+                _ => r.column.clone(),
             })
             .collect();
+        keys::follow_columns(&mut def, &old_columns, &reshaped);
         for body in period_ends {
             key_period_end(&mut def, body);
         }
         key_as_columns(&mut def);
+        if rebuilds
+            || before != (def.columns.clone(), def.primary_key.clone(), def.keys.clone())
+            || !declared.is_empty()
+        {
+            keys::rebuilt(&mut def, declared);
+        }
         for table in absorbed {
             self.tables.remove(&table);
         }
@@ -552,6 +661,14 @@ pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
 /// The sql_mode bit for REAL_AS_FLOAT (MySQL's and MariaDB's).
 pub const MODE_REAL_AS_FLOAT: u64 = 1;
 
+/// The `ENGINE [=] name` among table options.
+fn engine_option(tokens: &[Token]) -> Option<String> {
+    let mut p = Parser::new(tokens, "");
+    p.skip_past_word("ENGINE");
+    p.eat("=");
+    Some(p.option_value()).filter(|engine| !engine.is_empty())
+}
+
 /// Key parts name their columns in any case; the key lists them as the columns are spelled.
 fn key_as_columns(def: &mut TableDef) {
     for key in &mut def.primary_key {
@@ -561,13 +678,15 @@ fn key_as_columns(def: &mut TableDef) {
     }
 }
 
-/// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (only the primary
-/// key matters).
+/// One item of a CREATE TABLE list or ALTER ADD: a column, or a key/constraint (the primary key
+/// is the table's; other keys, a column's `UNIQUE` attribute included, go to `declared` in the
+/// order written, for the statement to name).
 fn table_item(
     def: &mut TableDef,
     item: &[Token],
     charsets: DefaultCharsets<'_>,
     context: DdlContext<'_>,
+    declared: &mut Vec<DeclaredKey>,
 ) -> Result<(), String> {
     let Some(first) = item.first() else { return Ok(()) };
     let mut p = Parser::new(item, "");
@@ -580,6 +699,8 @@ fn table_item(
                 }
                 if p.eat_word("PRIMARY") {
                     def.primary_key = key_columns(&mut p)?;
+                } else if let Some(key) = keys::declared(&mut Parser::new(item, "")) {
+                    declared.push(key);
                 }
                 return Ok(());
             }
@@ -588,11 +709,14 @@ fn table_item(
                 def.primary_key = key_columns(&mut p)?;
                 return Ok(());
             }
-            "KEY" | "INDEX" | "UNIQUE" => {
-                functional_key_parts(def, &mut p)?;
+            "KEY" | "INDEX" | "UNIQUE" | "FULLTEXT" | "SPATIAL" => {
+                match keys::declared(&mut p) {
+                    Some(key) => declared.push(key),
+                    None => functional_key_parts(def, &mut Parser::new(item, ""))?,
+                }
                 return Ok(());
             }
-            "FULLTEXT" | "SPATIAL" | "FOREIGN" | "CHECK" | "PARTITION" => return Ok(()),
+            "FOREIGN" | "CHECK" | "PARTITION" => return Ok(()),
             // Not reserved: also column names (`period INT`, `system INT`, `vector VECTOR(3)`).
             "PERIOD" | "SYSTEM" | "VECTOR"
                 if p.at_words(&["PERIOD", "FOR"])
@@ -609,13 +733,14 @@ fn table_item(
     if declares_primary_key(item) {
         def.primary_key = vec![column.name.clone()];
     }
+    declared.extend(keys::column_unique_key(item, &column.name));
     def.columns.push(column);
     Ok(())
 }
 
-/// A column definition with the PRIMARY KEY attribute.
+/// A column definition with the PRIMARY KEY attribute (`[PRIMARY] KEY`; `UNIQUE KEY` is not).
 fn declares_primary_key(item: &[Token]) -> bool {
-    item.windows(2).any(|w| w[0].is_word("PRIMARY") && w[1].is_word("KEY"))
+    item.windows(2).skip(1).any(|w| w[1].is_word("KEY") && !w[0].is_word("UNIQUE"))
 }
 
 /// `ADD PRIMARY KEY IF NOT EXISTS (…)`.
@@ -977,7 +1102,7 @@ fn text_type_after_conversion(data_type: &str, from: &str, to: &str) -> Option<&
 }
 
 /// Bytes of a character set's longest character (information_schema.CHARACTER_SETS.MAXLEN).
-fn max_char_bytes(charset: &str) -> u64 {
+pub(super) fn max_char_bytes(charset: &str) -> u64 {
     use crate::binlog::Charset;
     match charset {
         "utf8mb4" => 4,
@@ -1082,7 +1207,7 @@ fn render_labels(tokens: &[Token]) -> String {
 }
 
 /// Top-level comma-separated parts (parentheses nest).
-fn split_top_level(tokens: &[Token]) -> impl Iterator<Item = &[Token]> {
+pub(super) fn split_top_level(tokens: &[Token]) -> impl Iterator<Item = &[Token]> {
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0usize, 0);
     for (i, t) in tokens.iter().enumerate() {
@@ -1116,7 +1241,7 @@ mod tests {
         let mut h = SchemaHistory::default();
         let row_columns = |h: &SchemaHistory, table: &str| -> Vec<String> {
             let def = h.get(&QualifiedName { schema: "db".into(), table: table.into() }).unwrap();
-            def.row_columns().iter().map(|c| format!("{} {}", c.name, c.column_type)).collect()
+            def.row_columns(true).iter().map(|c| format!("{} {}", c.name, c.column_type)).collect()
         };
         h.apply("CREATE TABLE t (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING", "db").unwrap();
         assert_eq!(row_columns(&h, "t"), ["id int", "a int", "row_start timestamp(6)", "row_end timestamp(6)"]);

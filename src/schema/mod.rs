@@ -18,9 +18,9 @@
 mod alter;
 pub mod ddl;
 pub mod foreign_keys;
-pub mod hash_keys;
 pub mod history;
 pub mod journal;
+pub mod keys;
 mod registry;
 mod sql;
 pub mod sql_type;
@@ -56,6 +56,11 @@ pub struct TableSchema {
 impl TableSchema {
     pub fn full_name(&self) -> String {
         format!("{}.{}", self.schema, self.table)
+    }
+
+    /// The columns SQL shows (not those the server hides: see `ColumnCodec::hidden`).
+    pub fn visible_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().zip(&self.codecs).filter(|(_, codec)| !codec.hidden).map(|(column, _)| column)
     }
 
     pub fn primary_key_names(&self) -> Vec<&str> {

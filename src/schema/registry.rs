@@ -10,11 +10,12 @@ use super::history::{
     SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
 };
 use super::journal::{HistoryRecord, compare_positions};
+use super::keys::{self, HASH_COLUMN_PREFIX};
 use super::sql::push_escaped;
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
-use crate::binlog::{BinaryTextForm, Charset, ColumnType, TableMap};
+use crate::binlog::{BinaryTextForm, Charset, ColumnCodec, ColumnType, TableMap};
 use crate::event::{BinlogPosition, DdlKind};
 use crate::source::{ConnectOptions, Connection, Row, SourceError, server};
 
@@ -385,7 +386,7 @@ impl SchemaRegistry {
     ) -> Result<Option<HashMap<QualifiedName, TableDef>>, SchemaError> {
         let Some(listed) = self
             .lookup(&format!(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION, TABLE_TYPE FROM information_schema.TABLES \
+                "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_COLLATION, TABLE_TYPE, ENGINE FROM information_schema.TABLES \
                  WHERE TABLE_TYPE NOT IN ('VIEW', 'SYSTEM VIEW') AND {filter}"
             ))
             .await?
@@ -400,6 +401,7 @@ impl SchemaRegistry {
                     charset: row.text(2).as_deref().and_then(charset_of_collation),
                     // Until a declared ROW START column is seen.
                     implicit_row_period: row.text(3).as_deref() == Some("SYSTEM VERSIONED"),
+                    engine: row.text(4),
                     ..TableDef::default()
                 };
                 tables.insert(QualifiedName { schema, table }, def);
@@ -421,8 +423,9 @@ impl SchemaRegistry {
             .unwrap_or_default();
         let keys = self
             .lookup(&format!(
-                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS \
-                 WHERE INDEX_NAME = 'PRIMARY' AND {filter} ORDER BY TABLE_SCHEMA, TABLE_NAME, SEQ_IN_INDEX"
+                "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, INDEX_NAME, NON_UNIQUE, SUB_PART, INDEX_TYPE \
+                 FROM information_schema.STATISTICS WHERE {filter} \
+                 ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"
             ))
             .await?
             .unwrap_or_default();
@@ -449,8 +452,15 @@ impl SchemaRegistry {
             }
         }
         for row in &keys.rows {
-            if let (Some(def), Some(column)) = (row_table(&mut tables, row), row.text(2)) {
-                def.primary_key.push(column);
+            let Some(def) = row_table(&mut tables, row) else { continue };
+            match (row.text(3), row.text(2)) {
+                (Some(index), Some(column)) if index == "PRIMARY" => def.primary_key.push(column),
+                (Some(index), column) => {
+                    let unique = row.text(4).as_deref() == Some("0");
+                    let sub_part = row.text(5).and_then(|n| n.parse().ok());
+                    keys::listed(def, index, unique, column, sub_part, &row.text(6).unwrap_or_default());
+                }
+                (None, _) => {}
             }
         }
         tables.retain(|_, def| !def.columns.is_empty());
@@ -500,8 +510,9 @@ impl SchemaRegistry {
         for codec in &mut codecs {
             codec.charset = self.resolve_charset(codec.charset).await?;
         }
-        let info_columns = info.map(TableDef::row_columns);
-        let current_columns = current.map(TableDef::row_columns);
+        let mariadb = self.column_types == ColumnTypeStyle::Mariadb;
+        let info_columns = info.map(|def| def.row_columns(mariadb));
+        let current_columns = current.map(|def| def.row_columns(mariadb));
         let (names, primary_key) = match (&map.metadata.column_names, info) {
             (Some(names), _) => {
                 let key = match (&map.metadata.primary_key, info) {
@@ -519,13 +530,16 @@ impl SchemaRegistry {
                 // No names in the binlog: information_schema must describe exactly these columns.
                 let info_columns = info_columns.as_deref().unwrap_or_default();
                 if info_columns.len() != map.columns.len() {
-                    // MariaDB's long UNIQUE keys add a hidden BIGINT column per key (see hash_keys).
-                    let hidden_hash = if map.columns.len() > info_columns.len()
-                        && self.column_types == ColumnTypeStyle::Mariadb
-                        && codecs[info_columns.len()..].iter().all(|c| c.real_type() == ColumnType::LONGLONG)
-                    {
-                        " (or it has a UNIQUE key MariaDB keeps USING HASH, on a TEXT/BLOB column or too long for a \
-                         B-tree, whose hidden hash column the binlog carries without a name)"
+                    // MariaDB's long UNIQUE keys add a hidden BIGINT column per key (see keys).
+                    let (shorter, longer) = if map.columns.len() > info_columns.len() {
+                        (info_columns.len(), codecs.iter().map(ColumnCodec::real_type).collect::<Vec<_>>())
+                    } else {
+                        (map.columns.len(), info_columns.iter().map(|c| hash_column_type(&c.name)).collect())
+                    };
+                    let hidden_hash = if mariadb && longer[shorter..].iter().all(|&t| t == ColumnType::LONGLONG) {
+                        " (or the schema history judged differently from the server which of its UNIQUE keys MariaDB \
+                         keeps as hashes, in hidden columns the binlog carries without names: a key on a TEXT/BLOB \
+                         column, too long for a B-tree, or declared USING HASH)"
                     } else {
                         ""
                     };
@@ -598,6 +612,17 @@ impl SchemaRegistry {
                  the binlog from the file holding the table's CREATE, or from the server while the table exists"
             );
         }
+        // Columns the server hides (MariaDB's hashes of long UNIQUE keys, MySQL's functional key
+        // parts): decoded only to be passed over. A table's own column of such a name is not.
+        let declares =
+            |name: &str| [info, current].into_iter().flatten().any(|d| d.columns.iter().any(|c| c.name == name));
+        for (codec, name) in codecs.iter_mut().zip(&names) {
+            codec.hidden = name.starts_with("!hidden!")
+                || (mariadb
+                    && name.starts_with(HASH_COLUMN_PREFIX)
+                    && codec.real_type() == ColumnType::LONGLONG
+                    && !declares(name));
+        }
         // ENUM/SET labels the binlog lacked (MINIMAL metadata) come from the declared type.
         if let Some(info_columns) = &info_columns {
             for (codec, name) in codecs.iter_mut().zip(&names) {
@@ -635,6 +660,11 @@ impl SchemaRegistry {
             .collect();
         Ok(TableSchema { schema: map.schema.clone(), table: map.table.clone(), columns, codecs, primary_key })
     }
+}
+
+/// LONGLONG for a hash column the history added (see [`TableDef::row_columns`]), else nothing alike.
+fn hash_column_type(name: &str) -> ColumnType {
+    if name.starts_with(HASH_COLUMN_PREFIX) { ColumnType::LONGLONG } else { ColumnType::NULL }
 }
 
 /// The information_schema.COLUMNS fields a [`ColumnDef`] is read from, in [`column_def`]'s order.
@@ -685,7 +715,7 @@ fn fill_from_info(codec: &mut crate::binlog::ColumnCodec, column: &ColumnDef) {
 }
 
 /// Labels of `enum('a','b')` / `set('x','y')`; quotes inside labels are doubled.
-fn parse_labels(column_type: &str) -> Option<Vec<String>> {
+pub(super) fn parse_labels(column_type: &str) -> Option<Vec<String>> {
     let open = column_type.find('(')?;
     let inner = column_type[open + 1..].strip_suffix(')')?;
     let mut labels = Vec::new();

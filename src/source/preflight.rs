@@ -24,7 +24,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    fn error(problem: impl Into<String>, fix: impl Into<String>) -> Self {
         Self { severity: Severity::Error, problem: problem.into(), fix: fix.into() }
     }
     pub fn warning(problem: impl Into<String>, fix: impl Into<String>) -> Self {
