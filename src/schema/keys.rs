@@ -29,8 +29,8 @@
 //! - A wrong guess can only make the history's column count differ from a TABLE_MAP's, which
 //!   stops the run (see the registry): hash columns come after all others and are all alike, so no
 //!   value can land under another column's name.
-//! - MySQL makes no such keys (it refuses them, or ignores `USING HASH` on InnoDB): the registry
-//!   counts hash columns for MariaDB's binlogs only.
+//! - MySQL and MariaDB before 10.4 make no such keys (they refuse them, or make `USING HASH` on
+//!   InnoDB a B-tree): the registry counts hash columns for binlogs of MariaDB 10.4+ only.
 
 use super::alter::{self, Reshaped};
 use super::history::{ColumnDef, TableDef, max_char_bytes, split_top_level};
@@ -313,6 +313,15 @@ fn judge(def: &mut TableDef, hashed: &[String]) {
     }
 }
 
+/// Whether the server of this version (a FORMAT_DESCRIPTION's) keeps long UNIQUE keys as hashes:
+/// MariaDB from 10.4 on (before, `USING HASH` on InnoDB was a B-tree and the others were refused).
+pub fn server_hashes_unique_keys(version: &str) -> bool {
+    // A handshake's version has MariaDB's "5.5.5-" in front.
+    let release = version.strip_prefix("5.5.5-").unwrap_or(version);
+    let mut numbers = release.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
+    version.contains("MariaDB") && (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)) >= (10, 4)
+}
+
 /// How many hidden hash columns rows of the table carry (MariaDB).
 pub fn hash_columns(def: &TableDef) -> usize {
     def.keys.iter().filter(|k| k.hash).count()
@@ -396,6 +405,7 @@ fn labels(column_type: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use super::server_hashes_unique_keys;
     use crate::schema::history::SchemaHistory;
 
     fn keys(h: &SchemaHistory, table: &str) -> Vec<(String, bool)> {
@@ -450,6 +460,17 @@ mod tests {
             apply(&mut h, create);
             let table = create.split_whitespace().nth(2).unwrap();
             assert_eq!(keys(&h, table).iter().filter(|k| k.1).count(), usize::from(hash), "{create}");
+        }
+    }
+
+    #[test]
+    fn only_mariadb_from_10_4_hashes_keys() {
+        for (version, hashes) in
+            [("10.11.6-MariaDB-0+deb12u1-log", true), ("5.5.5-10.11.6-MariaDB", true), ("11.4.2-MariaDB", true)]
+                .into_iter()
+                .chain([("10.3.39-MariaDB-log", false), ("5.5.5-10.3.1-MariaDB", false), ("8.0.36", false)])
+        {
+            assert_eq!(server_hashes_unique_keys(version), hashes, "{version}");
         }
     }
 

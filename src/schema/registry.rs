@@ -57,6 +57,8 @@ pub struct SchemaRegistry {
     /// How the server writes declared types, for those not taken from its information_schema
     /// (from the history or derived from the binlog).
     column_types: ColumnTypeStyle,
+    /// The server keeps long UNIQUE keys as hashes in hidden columns (MariaDB 10.4+; see keys).
+    hashed_unique_keys: bool,
     /// After an initial snapshot, until the events pass the position the server had when it was
     /// read (see [`SchemaRegistry::snapshot`]).
     settling: Option<Settling>,
@@ -91,6 +93,7 @@ impl SchemaRegistry {
             tables: HashMap::new(),
             collations: None,
             column_types: ColumnTypeStyle::default(),
+            hashed_unique_keys: false,
             settling: None,
             lower_case_names: None,
         }
@@ -184,6 +187,7 @@ impl SchemaRegistry {
     /// types this registry makes up.
     pub fn set_server_version(&mut self, version: &str) {
         self.column_types = ColumnTypeStyle::of_server(version);
+        self.hashed_unique_keys = keys::server_hashes_unique_keys(version);
     }
 
     /// The schema for the table a TABLE_MAP (at `at`) describes.
@@ -510,9 +514,9 @@ impl SchemaRegistry {
         for codec in &mut codecs {
             codec.charset = self.resolve_charset(codec.charset).await?;
         }
-        let mariadb = self.column_types == ColumnTypeStyle::Mariadb;
-        let info_columns = info.map(|def| def.row_columns(mariadb));
-        let current_columns = current.map(|def| def.row_columns(mariadb));
+        let hashes = self.hashed_unique_keys;
+        let info_columns = info.map(|def| def.row_columns(hashes));
+        let current_columns = current.map(|def| def.row_columns(hashes));
         let (names, primary_key) = match (&map.metadata.column_names, info) {
             (Some(names), _) => {
                 let key = match (&map.metadata.primary_key, info) {
@@ -536,7 +540,7 @@ impl SchemaRegistry {
                     } else {
                         (map.columns.len(), info_columns.iter().map(|c| hash_column_type(&c.name)).collect())
                     };
-                    let hidden_hash = if mariadb && longer[shorter..].iter().all(|&t| t == ColumnType::LONGLONG) {
+                    let hidden_hash = if hashes && longer[shorter..].iter().all(|&t| t == ColumnType::LONGLONG) {
                         " (or the schema history judged differently from the server which of its UNIQUE keys MariaDB \
                          keeps as hashes, in hidden columns the binlog carries without names: a key on a TEXT/BLOB \
                          column, too long for a B-tree, or declared USING HASH)"
@@ -618,7 +622,7 @@ impl SchemaRegistry {
             |name: &str| [info, current].into_iter().flatten().any(|d| d.columns.iter().any(|c| c.name == name));
         for (codec, name) in codecs.iter_mut().zip(&names) {
             codec.hidden = name.starts_with("!hidden!")
-                || (mariadb
+                || (hashes
                     && name.starts_with(HASH_COLUMN_PREFIX)
                     && codec.real_type() == ColumnType::LONGLONG
                     && !declares(name));
