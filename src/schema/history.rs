@@ -437,8 +437,8 @@ impl SchemaHistory {
         // Added columns declaring ROW END, which joins the primary key.
         let mut period_ends = Vec::new();
         // Other keys: declared (in the order written), dropped, renamed. The table is rebuilt (see
-        // keys) when a clause other than RENAME TO is said without IF [NOT] EXISTS, or the
-        // conditional ones change something.
+        // keys) when a clause other than RENAME TO is said without IF [NOT] EXISTS or with FIRST or
+        // AFTER, or the conditional ones change something.
         let (mut declared, mut dropped_keys, mut renamed_keys) = (Vec::new(), Vec::new(), Vec::new());
         let mut rebuilds = false;
         let before = (def.columns.clone(), def.primary_key.clone(), def.keys.clone());
@@ -449,7 +449,9 @@ impl SchemaHistory {
                 verb == "RENAME" && !s.at_words(&["COLUMN"]) && !s.at_words(&["INDEX"]) && !s.at_words(&["KEY"]);
             let conditional =
                 spec.windows(2).any(|w| w[0].is_word("IF") && (w[1].is_word("EXISTS") || w[1].is_word("NOT")));
-            rebuilds |= !renames_table && !conditional;
+            // A FIRST/AFTER rebuilds even when its clause is left out (measured).
+            let positioned = split_position(spec).1 != Position::Keep;
+            rebuilds |= !renames_table && (!conditional || positioned);
             match verb.as_str() {
                 "ADD" if s.at_words(&["SYSTEM", "VERSIONING"]) => {
                     def.implicit_row_period = adds_implicit_row_period(rest);
@@ -554,9 +556,7 @@ impl SchemaHistory {
         for name in dropped_keys {
             keys::drop(&mut def, &name);
         }
-        for (old, new) in renamed_keys {
-            keys::rename(&mut def, &old, &new);
-        }
+        keys::rename(&mut def, &renamed_keys);
         let old_columns = std::mem::take(&mut def.columns);
         def.columns = reshaped
             .iter()

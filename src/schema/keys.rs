@@ -14,7 +14,7 @@
 //! - `USING HASH` lasts until the table is next rebuilt: any ALTER TABLE that does more than
 //!   rename it, CREATE/DROP INDEX, OPTIMIZE TABLE, or a copy by CREATE TABLE … LIKE. Every key is
 //!   then judged by its parts alone. RENAME TABLE and TRUNCATE keep it, and so does an ALTER
-//!   whose clauses are all IF [NOT] EXISTS and change nothing.
+//!   whose clauses are all IF [NOT] EXISTS (without FIRST/AFTER) and change nothing.
 //! - `ADD … IF NOT EXISTS` of a key is weighed against the keys the table had and those the
 //!   statement added before it, by the name the key would get; a column's own UNIQUE key shares
 //!   the IF NOT EXISTS of its ADD COLUMN (and the IF EXISTS of its MODIFY/CHANGE).
@@ -137,6 +137,10 @@ fn add(def: &mut TableDef, mut key: DeclaredKey) -> Option<String> {
     for part in &mut key.parts {
         if let Some(column) = def.columns.iter().find(|c| c.name.eq_ignore_ascii_case(&part.column)) {
             column.name.clone_into(&mut part.column);
+            // A TEXT/BLOB prefix longer than the type holds is cut to what it holds.
+            if let (Some(prefix), Some(max)) = (part.prefix, blob_max_bytes(&column.data_type)) {
+                part.prefix = Some(prefix.min(max));
+            }
         }
     }
     if key.if_not_exists && has(def, key.checked_name()) {
@@ -210,16 +214,23 @@ pub(super) fn drop(def: &mut TableDef, name: &str) -> bool {
     def.keys.len() != before
 }
 
-pub(super) fn rename(def: &mut TableDef, old: &str, new: &str) {
-    if let Some(key) = def.keys.iter_mut().find(|k| k.name.eq_ignore_ascii_case(old)) {
-        new.clone_into(&mut key.name);
+/// One ALTER's RENAME INDEX clauses, (old, new) each: every one names a key as the table had it
+/// (`RENAME INDEX a TO b, RENAME INDEX b TO a` swaps them).
+pub(super) fn rename(def: &mut TableDef, renames: &[(String, String)]) {
+    let found: Vec<(usize, &String)> = renames
+        .iter()
+        .filter_map(|(old, new)| Some((def.keys.iter().position(|k| k.name.eq_ignore_ascii_case(old))?, new)))
+        .collect();
+    for (index, new) in found {
+        new.clone_into(&mut def.keys[index].name);
     }
 }
 
 /// The keys after an ALTER reshaped the columns (`def.columns` as they are now, `old` as they were):
 /// each part follows its column as the primary key does ([`alter::follow_column`]), and a key left
 /// without parts goes. A prefix keeps its number of characters whatever the column's new character
-/// set, and is the whole column again when that is no longer or its new type takes no prefix; a column dropped and added again
+/// set, and is the whole column again when that is no longer (than its length, or the bytes a
+/// TEXT/BLOB holds) or its new type takes no prefix; a column dropped and added again
 /// under its name keeps the old column's length as a prefix if that was a CHAR/VARCHAR/BINARY/
 /// VARBINARY (measured on MariaDB 10.11).
 pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[Reshaped]) {
@@ -234,7 +245,9 @@ pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[
                 part.prefix = before.and_then(declared_length);
             } else if !readded
                 && let (Some(prefix), Some(after)) = (part.prefix, after)
-                && (!takes_prefix(&after.data_type) || declared_length(after).is_some_and(|length| prefix >= length))
+                && (!takes_prefix(&after.data_type)
+                    || declared_length(after).is_some_and(|length| prefix >= length)
+                    || blob_max_bytes(&after.data_type).is_some_and(|max| prefix > max))
             {
                 part.prefix = None;
             }
@@ -360,6 +373,17 @@ impl BtreeLimits {
 }
 
 /// Bytes a key part takes; `None` for a TEXT/BLOB/JSON/GEOMETRY column without a prefix.
+/// The most bytes a TEXT/BLOB type holds (`None` for other types): a longer prefix is cut to it.
+fn blob_max_bytes(data_type: &str) -> Option<u64> {
+    match data_type {
+        "tinytext" | "tinyblob" => Some(255),
+        "text" | "blob" => Some(65_535),
+        "mediumtext" | "mediumblob" => Some(16_777_215),
+        "longtext" | "longblob" | "json" => Some(4_294_967_295),
+        _ => None,
+    }
+}
+
 fn part_bytes(column: &ColumnDef, prefix: Option<u64>) -> Option<u64> {
     let per_char = column.charset.as_deref().map_or(1, max_char_bytes);
     let args = type_arguments(&column.column_type);
@@ -516,5 +540,13 @@ mod tests {
         assert_eq!(hashed(&h, "c"), ["kb"]);
         apply(&mut h, "ALTER TABLE c DROP COLUMN bb");
         assert_eq!(keys(&h, "c"), [("kz".to_owned(), false)]);
+        // Renames name keys as the table had them; a prefix longer than a TINYTEXT holds is cut.
+        apply(&mut h, "CREATE TABLE w (k TINYTEXT CHARSET latin1, j INT, UNIQUE KEY k0 (k(1000)), UNIQUE KEY k1 (j))");
+        apply(&mut h, "ALTER TABLE w RENAME INDEX k0 TO k1, RENAME INDEX k1 TO k0");
+        assert_eq!(keys(&h, "w"), [("k1".to_owned(), false), ("k0".to_owned(), false)]);
+        apply(&mut h, "ALTER TABLE w CONVERT TO CHARACTER SET utf8mb4, ENGINE=MyISAM");
+        assert_eq!(hashed(&h, "w"), ["k1"]);
+        apply(&mut h, "ALTER TABLE w CONVERT TO CHARACTER SET utf8mb3");
+        assert_eq!(hashed(&h, "w"), Vec::<String>::new());
     }
 }
