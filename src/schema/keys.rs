@@ -207,11 +207,9 @@ pub(super) fn has(def: &TableDef, name: &str) -> bool {
     name.eq_ignore_ascii_case("PRIMARY") || def.keys.iter().any(|k| k.name.eq_ignore_ascii_case(name))
 }
 
-/// Drop the key of this name (case-insensitive); whether there was one.
-pub(super) fn drop(def: &mut TableDef, name: &str) -> bool {
-    let before = def.keys.len();
+/// Drop the key of this name (case-insensitive), if the table has one.
+pub(super) fn drop(def: &mut TableDef, name: &str) {
     def.keys.retain(|k| !k.name.eq_ignore_ascii_case(name));
-    def.keys.len() != before
 }
 
 /// One ALTER's RENAME INDEX clauses, (old, new) each: every one names a key as the table had it
@@ -231,8 +229,8 @@ pub(super) fn rename(def: &mut TableDef, renames: &[(String, String)]) {
 /// without parts goes. A prefix keeps its number of characters whatever the column's new character
 /// set, and is the whole column again when that is no longer (than its length, or the bytes a
 /// TEXT/BLOB holds) or its new type takes no prefix; a column dropped and added again
-/// under its name keeps the old column's length as a prefix if that was a CHAR/VARCHAR/BINARY/
-/// VARBINARY (measured on MariaDB 10.11).
+/// under its name keeps the old column's length as a prefix: its declared length if it was a
+/// CHAR/VARCHAR/BINARY/VARBINARY, else its bytes (measured on MariaDB 10.11).
 pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[Reshaped]) {
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     for key in &mut def.keys {
@@ -242,7 +240,7 @@ pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[
             let before = old.iter().find(|c| same(&c.name, &part.column));
             let after = def.columns.iter().find(|c| same(&c.name, &now));
             if readded && part.prefix.is_none() {
-                part.prefix = before.and_then(declared_length);
+                part.prefix = before.and_then(|c| declared_length(c).or_else(|| part_bytes(c, None)));
             } else if !readded
                 && let (Some(prefix), Some(after)) = (part.prefix, after)
                 && (!takes_prefix(&after.data_type)
@@ -261,22 +259,7 @@ pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[
 /// Whether a key part of a column of this type can be a prefix (a character, binary or TEXT/BLOB
 /// type).
 fn takes_prefix(data_type: &str) -> bool {
-    matches!(
-        data_type,
-        "char"
-            | "varchar"
-            | "binary"
-            | "varbinary"
-            | "tinytext"
-            | "text"
-            | "mediumtext"
-            | "longtext"
-            | "json"
-            | "tinyblob"
-            | "blob"
-            | "mediumblob"
-            | "longblob"
-    )
+    matches!(data_type, "char" | "varchar" | "binary" | "varbinary") || blob_max_bytes(data_type).is_some()
 }
 
 /// A CHAR/VARCHAR/BINARY/VARBINARY column's declared length (`None` for other types).
