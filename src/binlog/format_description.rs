@@ -98,14 +98,17 @@ impl FormatDescription {
 
 /// Checksums exist from MySQL 5.6.1 and MariaDB 5.3.
 fn supports_checksums(server_version: &str) -> bool {
-    let numbers: Vec<u32> =
-        server_version.split(|c: char| !c.is_ascii_digit()).take(3).map(|n| n.parse().unwrap_or(0)).collect();
-    let version = (
-        numbers.first().copied().unwrap_or(0),
-        numbers.get(1).copied().unwrap_or(0),
-        numbers.get(2).copied().unwrap_or(0),
-    );
+    let version = release(server_version);
     if server_version.contains("MariaDB") { version >= (5, 3, 0) } else { version >= (5, 6, 1) }
+}
+
+/// The (major, minor, patch) of a server version (`8.0.36`, `10.11.6-MariaDB-log`; a handshake's
+/// `5.5.5-` in front of MariaDB's is read past); missing numbers are 0.
+pub fn release(server_version: &str) -> (u32, u32, u32) {
+    let version = server_version.strip_prefix("5.5.5-").unwrap_or(server_version);
+    let mut numbers = version.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse().unwrap_or(0));
+    let mut next = || numbers.next().unwrap_or(0);
+    (next(), next(), next())
 }
 
 #[cfg(test)]

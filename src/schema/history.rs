@@ -571,10 +571,9 @@ impl SchemaHistory {
             key_period_end(&mut def, body);
         }
         key_as_columns(&mut def);
-        if rebuilds
-            || before != (def.columns.clone(), def.primary_key.clone(), def.keys.clone())
-            || !declared.is_empty()
-        {
+        let (columns_before, key_before, keys_before) = &before;
+        let changed = *columns_before != def.columns || *key_before != def.primary_key || *keys_before != def.keys;
+        if rebuilds || changed || !declared.is_empty() {
             keys::rebuilt(&mut def, declared);
         }
         for table in absorbed {

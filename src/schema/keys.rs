@@ -35,6 +35,7 @@
 use super::alter::{self, Reshaped};
 use super::history::{ColumnDef, TableDef, max_char_bytes, split_top_level};
 use super::sql::{Parser, Token};
+use crate::binlog::format_description::release;
 
 /// The name of a hidden hash column, numbered from 1 (`binlog_row_metadata=FULL` names them so).
 pub const HASH_COLUMN_PREFIX: &str = "DB_ROW_HASH_";
@@ -312,10 +313,7 @@ fn judge(def: &mut TableDef, hashed: &[String]) {
 /// Whether the server of this version (a FORMAT_DESCRIPTION's) keeps long UNIQUE keys as hashes:
 /// MariaDB from 10.4 on (before, `USING HASH` on InnoDB was a B-tree and the others were refused).
 pub fn server_hashes_unique_keys(version: &str) -> bool {
-    // A handshake's version has MariaDB's "5.5.5-" in front.
-    let release = version.strip_prefix("5.5.5-").unwrap_or(version);
-    let mut numbers = release.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
-    version.contains("MariaDB") && (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0)) >= (10, 4)
+    version.contains("MariaDB") && release(version) >= (10, 4, 0)
 }
 
 /// How many hidden hash columns rows of the table carry (MariaDB).

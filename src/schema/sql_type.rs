@@ -7,6 +7,7 @@
 //! maximum, so its code changes with the data; Sluice always promotes, so one column has one code.
 //! ENUM and SET are reported as VARCHAR because Sluice emits their labels (Canal emits indexes).
 
+use crate::binlog::format_description::release;
 use crate::binlog::{Charset, ColumnCodec, ColumnType};
 
 /// How MariaDB's `COLUMN_TYPE` shows a `COMPRESSED` column (`blob /*M!100301 COMPRESSED*/`).
@@ -123,9 +124,7 @@ impl ColumnTypeStyle {
         if version.contains("MariaDB") {
             return Self::Mariadb;
         }
-        let mut numbers = version.split(|c: char| !c.is_ascii_digit()).map(|n| n.parse::<u32>().unwrap_or(0));
-        let mut next = || numbers.next().unwrap_or(0);
-        if (next(), next(), next()) >= (8, 0, 19) { Self::Mysql } else { Self::MysqlWithWidths }
+        if release(version) >= (8, 0, 19) { Self::Mysql } else { Self::MysqlWithWidths }
     }
 }
 
