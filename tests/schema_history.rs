@@ -161,6 +161,8 @@ fn corpus() -> Vec<String> {
         "CREATE TABLE z4 (id INT PRIMARY KEY, j JSON, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP \
          ON UPDATE CURRENT_TIMESTAMP, d INT DEFAULT (1 + 2), CHECK (d > 0))",
         "ALTER TABLE z4 ALTER COLUMN d SET DEFAULT (4 * 2), MODIFY j JSON NOT NULL DEFAULT '[]' COMMENT 'a, (b)'",
+        // `--` starts a comment only before a space: `1--1` is 1 - -1.
+        "ALTER TABLE z4 ADD e INT DEFAULT (1--1), ADD f INT -- , ADD g INT\n, ADD h INT",
         // Key columns name the columns as the table becomes (in any case); drops come before adds.
         "CREATE TABLE z5 (a INT NOT NULL, v INT)",
         "ALTER TABLE z5 RENAME COLUMN a TO b, ADD PRIMARY KEY (B)",
@@ -795,6 +797,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            ansi_quotes: false,
             real_as_float: false,
             lower_case_names: false,
         });
@@ -822,6 +825,7 @@ async fn the_journal_replays_to_the_start_position_and_compacts() {
             server_charset: Some("latin1".into()),
             oracle_types: false,
             no_backslash_escapes: false,
+            ansi_quotes: false,
             real_as_float: false,
             lower_case_names: false,
         }])
@@ -939,7 +943,8 @@ async fn a_two_phase_alter_changes_the_table_at_its_commit_alter() {
 /// sql_modes that change how DDL reads, recorded in each QUERY event: MariaDB's ORACLE changes what
 /// type names mean (DATE holds a time, BLOB is LONGBLOB, NUMBER is DECIMAL or DOUBLE,
 /// VARCHAR2/RAW/CLOB exist), NO_BACKSLASH_ESCAPES makes `'x\'` a whole string, REAL_AS_FLOAT makes
-/// REAL a FLOAT. With MINIMAL
+/// REAL a FLOAT — except where a `SET STATEMENT sql_mode = … FOR` prefix set the event's mode,
+/// which the server applies after reading the statement. With MINIMAL
 /// metadata only the tracked columns say how to read the rows: they decode as MariaDB shows them.
 #[tokio::test(flavor = "multi_thread")]
 async fn ddl_under_sql_modes_that_change_its_meaning_is_read_as_mariadb_reads_it() {
@@ -968,6 +973,17 @@ async fn ddl_under_sql_modes_that_change_its_meaning_is_read_as_mariadb_reads_it
     db.exec("SET SESSION sql_mode = DEFAULT").await;
     db.exec("ALTER TABLE f ADD COLUMN w REAL").await;
     db.exec("INSERT INTO f VALUES (1, 1.5, 3.5, 4.75)").await;
+    // A SET STATEMENT prefix's sql_mode is what the event records, but the server read the
+    // statement before applying it, under the session's (the default here).
+    db.exec("SET STATEMENT sql_mode='ORACLE' FOR CREATE TABLE s (id INT PRIMARY KEY, d DATE, r REAL)").await;
+    db.exec("SET STATEMENT sql_mode='REAL_AS_FLOAT' FOR ALTER TABLE s ADD COLUMN r2 REAL").await;
+    db.exec(
+        r"SET STATEMENT sql_mode='NO_BACKSLASH_ESCAPES' FOR ALTER TABLE s ADD c VARCHAR(5) DEFAULT 'x\'', ADD c2 INT",
+    )
+    .await;
+    db.exec(r#"SET STATEMENT sql_mode='ANSI_QUOTES' FOR ALTER TABLE s ADD c3 VARCHAR(5) DEFAULT "y\"", ADD c4 INT"#)
+        .await;
+    db.exec("INSERT INTO s VALUES (1, '2024-01-02', 1.5, 2.5, 'c', 3, 'd', 4)").await;
     let types = db.query("SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'f' ORDER BY ORDINAL_POSITION").await;
     assert_eq!(types.concat(), ["int", "float", "double", "double"].map(|t| Some(t.to_owned())));
     let shown_o = db
@@ -989,6 +1005,8 @@ async fn ddl_under_sql_modes_that_change_its_meaning_is_read_as_mariadb_reads_it
     let e = serde_json::json!({"id": "1", "a": "a", "b": "2", "c": "c", "f": "f", "g": "3"});
     assert_eq!(rows("e"), [&e]);
     assert_eq!(rows("f"), [&serde_json::json!({"id": "1", "x": "1.5", "z": "3.5", "w": "4.75"})]);
+    let s_row = serde_json::json!({"id": "1", "d": "2024-01-02", "r": "1.5", "r2": "2.5", "c": "c", "c2": "3", "c3": "d", "c4": "4"});
+    assert_eq!(rows("s"), [&s_row]);
     stack.down(&["mariadb"]);
 }
 
@@ -1043,6 +1061,91 @@ async fn ddl_names_are_folded_as_a_lower_case_table_names_server_stores_them() {
     let decoded: Vec<serde_json::Value> = lines.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let offline = decoded.iter().find(|v| v["table"] == "other" && v["event"] == "INSERT").expect("the INSERT");
     assert_eq!(offline["data"], other);
+    mysql.down(&["mariadb"]);
+}
+
+/// Under sql_mode ANSI_QUOTES "double quotes" enclose names, and a backslash in them is itself
+/// (`"a\b"` names `a\b`); the QUERY event records the mode. The server here runs with
+/// ANSI_QUOTES and NO_BACKSLASH_ESCAPES globally, so Sluice's own information_schema lookups and
+/// SHOW CREATE TABLE must not inherit them. Before, the history took `"w\n"` for a name with a
+/// newline, and the lookup of table `a\b` asked for `a\\b` and found nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_in_double_quotes_are_read_as_an_ansi_quotes_server_reads_them() {
+    let shared = stack();
+    let mysql = PrivateStack::mariadb_with("binlog_row_metadata=MINIMAL\nsql_mode=ANSI_QUOTES,NO_BACKSLASH_ESCAPES");
+    let mut db = TestDb::create(&mysql.mysql(), "ansi").await;
+    db.exec(r#"CREATE TABLE "a\b" (id INT PRIMARY KEY, "v\x" VARCHAR(5) DEFAULT 'q\', "p\t" INT)"#).await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let status = db.query("SHOW MASTER STATUS").await;
+    let (file, position) = (status[0][0].clone().unwrap(), status[0][1].clone().unwrap());
+    db.exec(r#"INSERT INTO "a\b" VALUES (1, 'x', 10)"#).await;
+    let mut config = SluiceConfig::new(&shared, &db.name);
+    config.mysql = mysql.mysql();
+    config.extra = String::new();
+    // From a configured position in a binlog file after the CREATE's: the table is looked up in
+    // information_schema when its first row arrives, then changed by DDL Sluice reads.
+    let start = format!("\n[source.start]\nfile = \"{file}\"\nposition = {position}\n");
+    let mut sluice = Sluice::start_with_source_extra(&config, &start);
+    consume_ids(&shared.kafka, &config.topic, r"a\b", [1], WAIT).await;
+    db.exec(r#"ALTER TABLE "a\b" ADD COLUMN "w\n" INT FIRST, DROP COLUMN "p\t""#).await;
+    db.exec(r#"INSERT INTO "a\b" VALUES (20, 2, 'y')"#).await;
+    consume_ids(&shared.kafka, &config.topic, r"a\b", [2], WAIT).await;
+    cursor_at_binlog_end(&mut db, &sluice).await;
+    sluice.kill9();
+    // While it is down, so the restart decodes from the stored history; this session's mode
+    // quotes names with backquotes only, and its strings take backslash escapes.
+    db.exec("SET SESSION sql_mode = ''").await;
+    db.exec(r"ALTER TABLE `a\b` CHANGE `v\x` `v\y` VARCHAR(5) DEFAULT 'it\'s', ADD COLUMN `z` INT").await;
+    db.exec(r#"SET SESSION sql_mode = 'ANSI'"#).await;
+    db.exec(r#"ALTER TABLE "a\b" MODIFY "z" INT FIRST"#).await;
+    db.exec(r#"INSERT INTO "a\b" VALUES (40, 30, 3, 'z')"#).await;
+    sluice.restart();
+
+    let records = consume_ids(&shared.kafka, &config.topic, r"a\b", 1..=3, WAIT).await;
+    let row =
+        |id: &str| inserted_row(&records, r"a\b", id).unwrap_or_else(|| panic!("no row {id}; log:\n{}", sluice.log()));
+    assert_eq!(row("1"), serde_json::json!({"id": "1", r"v\x": "x", r"p\t": "10"}));
+    assert_eq!(row("2"), serde_json::json!({r"w\n": "20", "id": "2", r"v\x": "y"}));
+    assert_eq!(row("3"), serde_json::json!({"z": "40", r"w\n": "30", "id": "3", r"v\y": "z"}));
+    let shown = db.query(r"SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'a\\b'").await;
+    assert_eq!(shown[0][0].as_deref(), Some(r"z,w\n,id,v\y"));
+    mysql.down(&["mariadb"]);
+}
+
+/// With MINIMAL metadata, a table that neither the schema history nor information_schema holds
+/// (dropped since, and Sluice started from a binlog file after its CREATE's) cannot have its
+/// columns named: the run stops with the fix. Before, its rows were published under positional
+/// names (`@1`, `@2`), as offline decoding prints them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_a_table_no_one_can_name_stop_the_run_with_the_fix() {
+    let shared = stack();
+    let mysql = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&mysql.mysql(), "unnamed").await;
+    db.exec("CREATE TABLE t (id INT PRIMARY KEY, v INT)").await;
+    db.exec("FLUSH BINARY LOGS").await;
+    let status = db.query("SHOW MASTER STATUS").await;
+    let (file, position) = (status[0][0].clone().unwrap(), status[0][1].clone().unwrap());
+    db.exec("INSERT INTO t VALUES (1, 2)").await;
+    db.exec("DROP TABLE t").await;
+    let mut config = SluiceConfig::new(&shared, &db.name);
+    config.mysql = mysql.mysql();
+    config.extra = String::new();
+    let start = format!("\n[source.start]\nfile = \"{file}\"\nposition = {position}\n");
+    let mut sluice = Sluice::start_with_source_extra(&config, &start);
+    let exit = sluice.wait_exit(Duration::from_secs(60)).expect("sluice should stop");
+    assert!(!exit.success());
+    let log = sluice.log();
+    assert!(log.contains("does not name its columns") && log.contains("binlog_row_metadata=FULL"), "{log}");
+    let (kafka, topic) = (shared.kafka.clone(), config.topic.clone());
+    let published =
+        tokio::task::spawn_blocking(move || consume_until(&kafka, &topic, Duration::from_secs(3), |r| !r.is_empty()))
+            .await
+            .unwrap();
+    assert!(
+        ids_in(&published, "t").is_empty(),
+        "published: {:?}",
+        published.iter().map(|r| &r.json).collect::<Vec<_>>()
+    );
     mysql.down(&["mariadb"]);
 }
 

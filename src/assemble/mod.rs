@@ -47,7 +47,7 @@ use crate::event::{
 };
 use crate::schema::ddl::{self, QualifiedName, Statement};
 use crate::schema::journal::HistoryRecord;
-use crate::schema::{SchemaError, SchemaRegistry, foreign_keys};
+use crate::schema::{Quoting, SchemaError, SchemaRegistry, foreign_keys, read_under_sql_mode};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssembleError {
@@ -445,7 +445,8 @@ impl Assembler {
             );
             return Ok(self.commit(header));
         }
-        let statement = ddl::classify(&query.sql, &query.schema);
+        let quoting = Quoting::of_sql_mode(read_under_sql_mode(&query.sql, query.sql_mode));
+        let statement = ddl::classify_in(&query.sql, &query.schema, quoting);
         let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         match &statement {
             Statement::TableDdl { kind, tables } => {

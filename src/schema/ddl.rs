@@ -5,7 +5,7 @@
 //! This reads the statement's head up to the table names, which is all Canal reports; the schema
 //! history parses DDL in full (both on the tokens of [`super::sql`]).
 
-use super::sql::{Lexer, Parser, Token};
+use super::sql::{Lexer, Parser, Quoting, Token};
 use crate::event::DdlKind;
 
 /// A table name with its schema resolved (the statement's qualifier, else the session default).
@@ -60,9 +60,15 @@ impl Statement {
 /// Tokens read of a statement that only its head decides (DML can carry megabytes of values).
 const HEAD_TOKENS: usize = 16;
 
-/// Classify one statement; `default_schema` is the QUERY event's schema.
+/// Classify one statement run in the server's default sql_mode; `default_schema` is the QUERY
+/// event's schema.
 pub fn classify(sql: &str, default_schema: &str) -> Statement {
-    let mut lexer = Lexer::new(sql);
+    classify_in(sql, default_schema, Quoting::default())
+}
+
+/// [`classify`] a statement whose quotes read as its QUERY event's sql_mode says.
+pub fn classify_in(sql: &str, default_schema: &str, quoting: Quoting) -> Statement {
+    let mut lexer = Lexer::quoting(sql, quoting);
     let first = lexer.first_word();
     let tokens: Vec<Token> = match first.as_str() {
         "CREATE" | "ALTER" | "DROP" | "TRUNCATE" | "RENAME" => lexer.collect(),
@@ -250,6 +256,18 @@ mod tests {
             (DdlKind::Rename, vec![q("db", "a"), q("db", "b"), q("db", "c"), q("db", "d")])
         );
         assert_eq!(classify("SET STATEMENT x = 1", "db"), Statement::Other);
+    }
+
+    #[test]
+    fn names_in_double_quotes_follow_the_statement_quoting() {
+        let sql = r#"ALTER TABLE "s\n"."t\b" ADD c INT"#;
+        let ansi = Quoting { no_backslash_escapes: false, ansi_quotes: true };
+        let named = |quoting| match classify_in(sql, "db", quoting) {
+            Statement::TableDdl { tables, .. } => tables,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(named(ansi), [q(r"s\n", r"t\b")]);
+        assert_eq!(named(Quoting::default()), [q("s\n", "t\u{8}")]);
     }
 
     #[test]

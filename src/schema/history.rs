@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use super::alter::{self, ColumnClause, Definition, Position};
 use super::ddl::QualifiedName;
 use super::keys::{self, DeclaredKey, HASH_COLUMN_PREFIX, KeyDef};
-use super::sql::{Lexer, Parser, Token};
+use super::sql::{Lexer, Parser, Quoting, Token};
 use super::sql_type::MARIADB_COMPRESSED;
 
 /// A table as information_schema describes it.
@@ -158,8 +158,7 @@ impl SchemaHistory {
 
     /// [`apply`](Self::apply) for a statement run in `context` (what its QUERY event says).
     pub fn apply_in(&mut self, sql: &str, default_schema: &str, context: DdlContext<'_>) -> Result<(), HistoryError> {
-        let mut lexer =
-            if context.no_backslash_escapes { Lexer::without_backslash_escapes(sql) } else { Lexer::new(sql) };
+        let mut lexer = Lexer::quoting(sql, context.quoting);
         let first = lexer.first_word();
         let tokens: Vec<Token> = lexer.collect();
         let mut p = Parser::new(&tokens, default_schema).folding_names(context.lower_case_names);
@@ -637,8 +636,8 @@ pub struct DdlContext<'a> {
     /// It ran under MariaDB's sql_mode=ORACLE: DATE is DATETIME, BLOB is LONGBLOB, and NUMBER,
     /// VARCHAR2, RAW and CLOB are types.
     pub oracle_types: bool,
-    /// It ran under sql_mode NO_BACKSLASH_ESCAPES: a backslash in a string is itself.
-    pub no_backslash_escapes: bool,
+    /// How its sql_mode reads quotes (NO_BACKSLASH_ESCAPES, ANSI_QUOTES).
+    pub quoting: Quoting,
     /// It ran under sql_mode REAL_AS_FLOAT: REAL is FLOAT, not DOUBLE.
     pub real_as_float: bool,
     /// The server runs with lower_case_table_names=1: it stores database and table names in lower
@@ -655,8 +654,6 @@ impl<'a> DdlContext<'a> {
 
 /// MariaDB's sql_mode bit for ORACLE.
 pub const MARIADB_MODE_ORACLE: u64 = 1 << 9;
-/// The sql_mode bit for NO_BACKSLASH_ESCAPES (MySQL's and MariaDB's).
-pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
 /// The sql_mode bit for REAL_AS_FLOAT (MySQL's and MariaDB's).
 pub const MODE_REAL_AS_FLOAT: u64 = 1;
 

@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ddl::QualifiedName;
 use super::history::{DdlContext, HistoryError, SchemaHistory, TableDef};
+use super::sql::Quoting;
 use crate::event::BinlogPosition;
 
 /// One change to the schema history, at the binlog position of the event it precedes.
@@ -68,6 +69,10 @@ pub enum HistoryRecord {
         /// before this was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         no_backslash_escapes: bool,
+        /// It ran under sql_mode ANSI_QUOTES (absent: it did not, or was recorded before this
+        /// was kept).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ansi_quotes: bool,
         /// It ran under sql_mode REAL_AS_FLOAT (absent: it did not, or was recorded before this
         /// was kept).
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -124,6 +129,7 @@ impl HistoryRecord {
                 server_charset,
                 oracle_types,
                 no_backslash_escapes,
+                ansi_quotes,
                 real_as_float,
                 lower_case_names,
                 ..
@@ -131,7 +137,7 @@ impl HistoryRecord {
                 let context = DdlContext {
                     server_charset: server_charset.as_deref(),
                     oracle_types: *oracle_types,
-                    no_backslash_escapes: *no_backslash_escapes,
+                    quoting: Quoting { no_backslash_escapes: *no_backslash_escapes, ansi_quotes: *ansi_quotes },
                     real_as_float: *real_as_float,
                     lower_case_names: *lower_case_names,
                 };
@@ -256,6 +262,7 @@ mod tests {
             server_charset: None,
             oracle_types: false,
             no_backslash_escapes: false,
+            ansi_quotes: false,
             real_as_float: false,
             lower_case_names: false,
         }

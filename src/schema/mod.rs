@@ -26,6 +26,7 @@ mod sql;
 pub mod sql_type;
 
 pub use registry::{SchemaError, SchemaRegistry};
+pub use sql::{Quoting, read_under_sql_mode};
 
 use crate::binlog::ColumnCodec;
 

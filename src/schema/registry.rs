@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use super::ddl::{QualifiedName, Statement};
 use super::history::{
-    ColumnDef, DdlContext, HistoryError, MARIADB_MODE_ORACLE, MODE_NO_BACKSLASH_ESCAPES, MODE_REAL_AS_FLOAT,
-    SchemaHistory, TableDef, canonical_charset, charset_of_collation, is_hidden,
+    ColumnDef, DdlContext, HistoryError, MARIADB_MODE_ORACLE, MODE_REAL_AS_FLOAT, SchemaHistory, TableDef,
+    canonical_charset, charset_of_collation, is_hidden,
 };
 use super::journal::{HistoryRecord, compare_positions};
 use super::keys::{self, HASH_COLUMN_PREFIX};
-use super::sql::push_escaped;
+use super::sql::{Quoting, push_escaped, read_under_sql_mode};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
@@ -251,17 +251,13 @@ impl SchemaRegistry {
         if !matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             return Ok(());
         }
-        let mode = |bit: u64| query.sql_mode.is_some_and(|mode| mode & bit != 0);
+        let sql_mode = read_under_sql_mode(&query.sql, query.sql_mode);
+        let mode = |bit: u64| sql_mode.is_some_and(|mode| mode & bit != 0);
         // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
         let oracle_types = self.column_types == ColumnTypeStyle::Mariadb && mode(MARIADB_MODE_ORACLE);
-        let (no_backslash_escapes, real_as_float) = (mode(MODE_NO_BACKSLASH_ESCAPES), mode(MODE_REAL_AS_FLOAT));
-        let context = DdlContext {
-            server_charset: query.server_charset,
-            oracle_types,
-            no_backslash_escapes,
-            real_as_float,
-            lower_case_names,
-        };
+        let (quoting, real_as_float) = (Quoting::of_sql_mode(sql_mode), mode(MODE_REAL_AS_FLOAT));
+        let context =
+            DdlContext { server_charset: query.server_charset, oracle_types, quoting, real_as_float, lower_case_names };
         match self.history.apply_in(&query.sql, &query.schema, context) {
             Ok(()) => self.record(|| HistoryRecord::Ddl {
                 at: at.clone(),
@@ -269,7 +265,8 @@ impl SchemaRegistry {
                 sql: query.sql.clone(),
                 server_charset: query.server_charset.map(str::to_owned),
                 oracle_types,
-                no_backslash_escapes,
+                no_backslash_escapes: quoting.no_backslash_escapes,
+                ansi_quotes: quoting.ansi_quotes,
                 real_as_float,
                 lower_case_names,
             }),
@@ -572,6 +569,15 @@ impl SchemaRegistry {
                 let names: Vec<String> = info_columns.iter().map(|c| c.name.clone()).collect();
                 let key = positions(&names, &info.primary_key);
                 (names, key)
+            }
+            (None, None) if self.connect.is_some() => {
+                return Err(mismatch(
+                    "the binlog event does not name its columns (binlog_row_metadata is not FULL), the schema history \
+                     does not hold the table and information_schema does not list it: it was dropped or renamed after \
+                     this event, and Sluice started from a position after its CREATE TABLE; set \
+                     binlog_row_metadata=FULL on the server, or start from a position before the table's CREATE TABLE"
+                        .into(),
+                ));
             }
             (None, None) => {
                 // Offline without names: positional names, as mysqlbinlog prints them.

@@ -49,24 +49,76 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
+/// What the session's sql_mode (a QUERY event's) changes in how quotes read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quoting {
+    /// NO_BACKSLASH_ESCAPES: a backslash in a string is itself (`'a\'` is the string `a\`).
+    pub no_backslash_escapes: bool,
+    /// ANSI_QUOTES: "double quotes" enclose an identifier, where a backslash is itself (a name
+    /// may hold one: `"a\n"` names `a\n`); otherwise they enclose a string, where it escapes.
+    pub ansi_quotes: bool,
+}
+
+/// The sql_mode bit for ANSI_QUOTES (MySQL's and MariaDB's; sql_mode=ANSI includes it).
+pub const MODE_ANSI_QUOTES: u64 = 1 << 2;
+/// The sql_mode bit for NO_BACKSLASH_ESCAPES (MySQL's and MariaDB's).
+pub const MODE_NO_BACKSLASH_ESCAPES: u64 = 1 << 20;
+
+impl Quoting {
+    /// The quoting of a statement run with these sql_mode bits (`None`: the event does not say,
+    /// so the server's default, which sets neither).
+    pub fn of_sql_mode(sql_mode: Option<u64>) -> Self {
+        let mode = |bit: u64| sql_mode.is_some_and(|mode| mode & bit != 0);
+        Self { no_backslash_escapes: mode(MODE_NO_BACKSLASH_ESCAPES), ansi_quotes: mode(MODE_ANSI_QUOTES) }
+    }
+
+    /// Whether a backslash escapes the next character between these quotes.
+    fn escapes_within(self, quote: char) -> bool {
+        !self.no_backslash_escapes && (quote == '\'' || (quote == '"' && !self.ansi_quotes))
+    }
+}
+
+/// The sql_mode a statement was read under, given its QUERY event's: the event's, unless the
+/// statement starts with MariaDB's `SET STATEMENT sql_mode = … FOR`. The server reads the whole
+/// text under the session's mode and applies the prefix only to run it, while the event records
+/// the prefix's mode (measured on MariaDB 10.11: `SET STATEMENT sql_mode='ORACLE' FOR CREATE
+/// TABLE t (d DATE)` makes a DATE, in an event saying ORACLE). The session's mode is then not in
+/// the binlog: it is taken to be the default, which sets none of the modes that change how DDL
+/// reads (`None`).
+pub fn read_under_sql_mode(sql: &str, event_mode: Option<u64>) -> Option<u64> {
+    let mut lexer = Lexer::new(sql);
+    if lexer.next_word() != "SET" || lexer.next_word() != "STATEMENT" {
+        return event_mode;
+    }
+    for token in lexer {
+        if token.is_word("FOR") {
+            break;
+        }
+        if token.is_word("sql_mode") {
+            return None;
+        }
+    }
+    event_mode
+}
+
 /// The tokens of a statement, read as they are asked for: words, quoted identifiers, string
 /// literals, single punctuation characters.
 pub(super) struct Lexer<'a> {
     sql: &'a str,
     /// Byte offset of the next unread character.
     at: usize,
-    /// A backslash in a string escapes the next character (not under sql_mode NO_BACKSLASH_ESCAPES).
-    backslash_escapes: bool,
+    quoting: Quoting,
 }
 
 impl<'a> Lexer<'a> {
+    /// A lexer for a statement run in the server's default sql_mode.
     pub(super) fn new(sql: &'a str) -> Self {
-        Self { sql, at: 0, backslash_escapes: true }
+        Self::quoting(sql, Quoting::default())
     }
 
-    /// A lexer for a statement run under sql_mode NO_BACKSLASH_ESCAPES (`'a\'` is the string `a\`).
-    pub(super) fn without_backslash_escapes(sql: &'a str) -> Self {
-        Self { backslash_escapes: false, ..Self::new(sql) }
+    /// A lexer for a statement whose quotes read as `quoting` says.
+    pub(super) fn quoting(sql: &'a str, quoting: Quoting) -> Self {
+        Self { sql, at: 0, quoting }
     }
 
     /// The statement's first word, upper-cased ("" if it starts with something else), past
@@ -104,7 +156,7 @@ impl<'a> Lexer<'a> {
                 self.at = body_start + i + 1;
                 break;
             }
-            match chars.next_if(|_| c == '\\' && quote != '`' && self.backslash_escapes) {
+            match chars.next_if(|_| c == '\\' && self.quoting.escapes_within(quote)) {
                 Some((_, escaped)) => push_escaped(&mut text, escaped),
                 None => text.push(c),
             }
@@ -150,7 +202,11 @@ impl Iterator for Lexer<'_> {
                 self.at = body.find("*/").map_or(self.sql.len(), |end| self.at + 2 + end + 2);
             } else if rest.starts_with("*/") {
                 self.at += 2; // the end of an executable comment
-            } else if c == '#' || rest.starts_with("--") {
+            } else if c == '#'
+                || rest
+                    .strip_prefix("--")
+                    .is_some_and(|after| after.chars().next().is_none_or(|c| c.is_whitespace() || c.is_control()))
+            {
                 self.at = rest.find('\n').map_or(self.sql.len(), |end| self.at + end);
             } else if matches!(c, '`' | '"' | '\'') {
                 return Some(self.quoted(c));
@@ -414,6 +470,8 @@ mod tests {
         );
         assert_eq!(texts("blob /*M!100301 COMPRESSED*/ NULL"), [w("blob"), w("COMPRESSED"), w("NULL")]);
         assert_eq!(texts("/* only a comment"), []);
+        // `--` starts a comment only before a space or control character (`1--1` is 1 - -1).
+        assert_eq!(texts("1--1 --\tx\ny --"), [w("1"), w("-"), w("-"), w("1"), w("y")]);
         assert_eq!(texts("'unterminated"), [("unterminated".into(), false, true)]);
         assert_eq!(texts("`é`.ü≠"), [("é".into(), true, false), w("."), w("ü"), w("≠")]);
     }
@@ -423,7 +481,35 @@ mod tests {
         let strings = |lexer: Lexer<'_>| lexer.filter(|t| t.string).map(|t| t.text).collect::<Vec<_>>();
         let sql = r"'x\' 'y'";
         assert_eq!(strings(Lexer::new(sql)), ["x' ", ""]);
-        assert_eq!(strings(Lexer::without_backslash_escapes(sql)), [r"x\", "y"]);
+        let no_escapes = Quoting { no_backslash_escapes: true, ansi_quotes: false };
+        assert_eq!(strings(Lexer::quoting(sql, no_escapes)), [r"x\", "y"]);
+    }
+
+    #[test]
+    fn double_quotes_enclose_names_without_escapes_under_ansi_quotes() {
+        let texts = |lexer: Lexer<'_>| lexer.map(|t| t.text).collect::<Vec<_>>();
+        let sql = r#""a\n" 'b\n' "c""d""#;
+        assert_eq!(texts(Lexer::new(sql)), ["a\n", "b\n", "c\"d"]);
+        let ansi = Quoting::of_sql_mode(Some(MODE_ANSI_QUOTES | 1));
+        assert_eq!(ansi, Quoting { no_backslash_escapes: false, ansi_quotes: true });
+        assert_eq!(texts(Lexer::quoting(sql, ansi)), [r"a\n", "b\n", "c\"d"]);
+        let both = Quoting::of_sql_mode(Some(MODE_ANSI_QUOTES | MODE_NO_BACKSLASH_ESCAPES));
+        assert_eq!(texts(Lexer::quoting(sql, both)), [r"a\n", r"b\n", "c\"d"]);
+    }
+
+    #[test]
+    fn a_set_statement_prefix_setting_sql_mode_is_not_how_the_statement_read() {
+        let oracle = Some(1 << 9);
+        assert_eq!(read_under_sql_mode("CREATE TABLE t (d DATE)", oracle), oracle);
+        assert_eq!(read_under_sql_mode("SET STATEMENT sql_mode='ORACLE' FOR CREATE TABLE t (d DATE)", oracle), None);
+        assert_eq!(
+            read_under_sql_mode("set statement x=1, SQL_MODE = 'ORACLE' for alter table t add d date", oracle),
+            None
+        );
+        assert_eq!(
+            read_under_sql_mode("SET STATEMENT max_statement_time=1 FOR CREATE TABLE sql_mode (a INT)", oracle),
+            oracle
+        );
     }
 
     #[test]

@@ -102,6 +102,10 @@ impl Connection {
             connection_id: handshake.connection_id,
         };
         conn.authenticate(opts, &handshake).await?;
+        // Sluice's own statements quote strings 'like this' with backslash escapes and print names
+        // `like this`: the server's sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES, PIPES_AS_CONCAT…)
+        // must not change how they read, nor how SHOW CREATE TABLE answers.
+        conn.execute("SET SESSION sql_mode = ''").await?;
         Ok(conn)
     }
 

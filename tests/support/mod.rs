@@ -89,7 +89,7 @@ where
 // MySQL
 
 pub async fn connect(address: &str, user: &str, password: &str) -> Connection {
-    Connection::connect(&ConnectOptions {
+    let mut conn = Connection::connect(&ConnectOptions {
         address: address.into(),
         user: user.into(),
         password: password.into(),
@@ -98,7 +98,11 @@ pub async fn connect(address: &str, user: &str, password: &str) -> Connection {
         max_packet_bytes: 64 << 20,
     })
     .await
-    .unwrap_or_else(|e| panic!("connecting to MySQL at {address}: {e}"))
+    .unwrap_or_else(|e| panic!("connecting to MySQL at {address}: {e}"));
+    // Sluice's connection resets its session's sql_mode; the tests write as applications do, in
+    // the server's.
+    conn.execute("SET SESSION sql_mode = DEFAULT").await.unwrap();
+    conn
 }
 
 /// A database of its own on a server, dropped with `drop_database`.
