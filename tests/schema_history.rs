@@ -1149,6 +1149,36 @@ async fn rows_of_a_table_no_one_can_name_stop_the_run_with_the_fix() {
     mysql.down(&["mariadb"]);
 }
 
+/// The server stores an ENUM/SET label in the column's character set, `?` for a character the set
+/// has no code for, while the binlog's DDL holds the labels as the client wrote them. With MINIMAL
+/// metadata the labels come from that DDL: values decode as the server shows them. Before, `中`
+/// in a latin1 ENUM was published where MariaDB returns `?`.
+#[tokio::test(flavor = "multi_thread")]
+async fn enum_labels_a_charset_cannot_hold_decode_as_the_server_stores_them() {
+    let stack = minimal_metadata_mariadb();
+    let mut db = TestDb::create(&stack.mysql(), "labels").await;
+    db.exec(
+        "CREATE TABLE l (id INT PRIMARY KEY, a ENUM('中','é','x😀','b') CHARSET latin1, \
+         b ENUM('x😀','é') CHARSET utf8mb3, c SET('ж','é','q') CHARSET cp1251, d ENUM('ж','x') CHARSET ascii, \
+         e ENUM('中','😀') CHARSET utf8mb4)",
+    )
+    .await;
+    db.exec("INSERT INTO l VALUES (1, 1, 1, 3, 1, 2), (2, 2, 2, 5, 2, 1), (3, 3, 1, 2, 1, 1)").await;
+    let shown = db.query("SELECT CAST(id AS CHAR), a, b, c, d, e FROM l ORDER BY id").await;
+    assert_eq!(shown[0], ["1", "?", "x?", "ж,?", "?", "😀"].map(|v| Some(v.to_owned())));
+    db.exec("FLUSH BINARY LOGS").await;
+
+    let names = ["id", "a", "b", "c", "d", "e"];
+    let decoded: Vec<Vec<Option<String>>> = stack
+        .decode_binlogs()
+        .iter()
+        .filter(|l| l["event"] == "INSERT" && l["table"] == "l")
+        .map(|l| names.iter().map(|n| l["data"][n].as_str().map(str::to_owned)).collect())
+        .collect();
+    assert_eq!(decoded, shown);
+    stack.down(&["mariadb"]);
+}
+
 /// Column types for [`random_alter`]: character sets stated, taken from the table, or asked of it
 /// (BINARY, COLLATE DEFAULT), inline keys, generated and binary columns.
 const RANDOM_TYPES: &[&str] = &[

@@ -191,6 +191,17 @@ impl Charset {
         }
     }
 
+    /// Whether a character of this set has a code for `c` (the server stores `?` for one that
+    /// has none). utf8mb3 and ascii are [`Self::Utf8`] here: ask by name for those.
+    pub fn holds(self, c: char) -> bool {
+        match self {
+            Self::Latin1 => (0..=u8::MAX).any(|b| cp1252_char(b) == c),
+            Self::Legacy(charset) => charset.holds(c),
+            Self::Unicode(UnicodeEncoding::Ucs2) => c <= '\u{ffff}',
+            Self::Utf8 | Self::Unicode(_) | Self::Binary | Self::Other(_) => true,
+        }
+    }
+
     /// Decode text for display where a replacement character is acceptable (SQL statements).
     pub fn decode_lossy(self, bytes: &[u8]) -> String {
         match self {

@@ -291,6 +291,18 @@ impl LegacyCharset {
         }
     }
 
+    /// Whether the set has a code for `c` as the server maps it (a character it has none for is
+    /// stored as `?`), where that is known: for a single-byte set, whose 256 codes decode as the
+    /// server's do. A multi-byte set is taken to hold every character: the WHATWG encoding it is
+    /// read with maps codes the server does not (Big5's `é` and `€`, GBK's `€`).
+    pub fn holds(&self, c: char) -> bool {
+        self.layout != CodeLayout::SingleByte
+            || (0..=u8::MAX).any(|b| {
+                let mut decoded = String::new();
+                self.decode_into(&[b], &mut decoded).is_some() && decoded.chars().eq(std::iter::once(c))
+            })
+    }
+
     /// The server's character for a code it maps other than the repertoire does.
     pub fn server_char(&self, code: &[u8]) -> Option<char> {
         let number = code.iter().fold(0u32, |n, &b| (n << 8) | u32::from(b));

@@ -230,8 +230,8 @@ pub(super) fn rename(def: &mut TableDef, renames: &[(String, String)]) {
 /// without parts goes. A prefix keeps its number of characters whatever the column's new character
 /// set, and is the whole column again when that is no longer (than its length, or the bytes a
 /// TEXT/BLOB holds) or its new type takes no prefix; a column dropped and added again
-/// under its name keeps the old column's length as a prefix: its declared length if it was a
-/// CHAR/VARCHAR/BINARY/VARBINARY, else its bytes (measured on MariaDB 10.11).
+/// under its name keeps the old column's length as a prefix ([`readded_prefix`], measured on
+/// MariaDB 10.11).
 pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[Reshaped]) {
     let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
     for key in &mut def.keys {
@@ -241,7 +241,7 @@ pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[
             let before = old.iter().find(|c| same(&c.name, &part.column));
             let after = def.columns.iter().find(|c| same(&c.name, &now));
             if readded && part.prefix.is_none() {
-                part.prefix = before.and_then(|c| declared_length(c).or_else(|| part_bytes(c, None)));
+                part.prefix = before.and_then(readded_prefix);
             } else if !readded
                 && let (Some(prefix), Some(after)) = (part.prefix, after)
                 && (!takes_prefix(&after.data_type)
@@ -255,6 +255,15 @@ pub(super) fn follow_columns(def: &mut TableDef, old: &[ColumnDef], reshaped: &[
         });
     }
     def.keys.retain(|k| !k.parts.is_empty());
+}
+
+/// The prefix a key part on all of `old` gets when an ALTER drops that column and adds one of the
+/// same name: the old part's length in bytes, in characters of the old column's character set
+/// (MariaDB divides by its widest character), so a CHAR/VARCHAR's declared length and, say, an
+/// INT's 4 bytes; none when that comes to zero (an ENUM/SET of utf8mb4, 1 byte / 4).
+fn readded_prefix(old: &ColumnDef) -> Option<u64> {
+    let per_char = old.charset.as_deref().map_or(1, max_char_bytes);
+    declared_length(old).or_else(|| part_bytes(old, None).map(|bytes| bytes / per_char)).filter(|&chars| chars > 0)
 }
 
 /// Whether a key part of a column of this type can be a prefix (a character, binary or TEXT/BLOB
@@ -466,6 +475,32 @@ mod tests {
             let table = create.split_whitespace().nth(2).unwrap();
             assert_eq!(keys(&h, table).iter().filter(|k| k.1).count(), usize::from(hash), "{create}");
         }
+    }
+
+    /// A column dropped and added again under its name: its keys keep the old part's bytes as a
+    /// prefix in characters of the old character set (as MariaDB 10.11 did: SUB_PART 1, 4 and 8,
+    /// hashes where that came to nothing).
+    #[test]
+    fn a_readded_column_keeps_the_old_bytes_in_characters_as_its_prefix() {
+        let mut h = SchemaHistory::default();
+        apply(
+            &mut h,
+            "CREATE TABLE ra (s SET('x','y'), e ENUM('a','b') CHARSET latin1, i INT, \
+             s9 SET('a','b','c','d','e','f','g','h','i') CHARSET utf8mb3, b BIGINT, UNIQUE KEY ks (s), \
+             UNIQUE KEY ke (e), UNIQUE KEY ki (i), UNIQUE KEY ks9 (s9), UNIQUE KEY kb (b)) CHARSET utf8mb4",
+        );
+        apply(
+            &mut h,
+            "ALTER TABLE ra DROP COLUMN s, ADD COLUMN s MEDIUMTEXT, DROP COLUMN e, ADD COLUMN e MEDIUMTEXT, \
+             DROP COLUMN i, ADD COLUMN i MEDIUMTEXT, DROP COLUMN s9, ADD COLUMN s9 MEDIUMTEXT, DROP COLUMN b, \
+             ADD COLUMN b MEDIUMTEXT",
+        );
+        let name = crate::schema::ddl::QualifiedName { schema: "db".into(), table: "ra".into() };
+        let parts: Vec<(String, Option<u64>, bool)> =
+            h.get(&name).unwrap().keys.iter().map(|k| (k.name.clone(), k.parts[0].prefix, k.hash)).collect();
+        let expected = [("ks", None, true), ("ke", Some(1), false), ("ki", Some(4), false), ("ks9", None, true)];
+        let expected = expected.into_iter().chain([("kb", Some(8), false)]).map(|(n, p, h)| (n.to_owned(), p, h));
+        assert_eq!(parts, expected.collect::<Vec<_>>());
     }
 
     /// The binlog's DDL is input like any other: lengths no server accepts must not overflow.

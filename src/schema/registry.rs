@@ -640,7 +640,9 @@ impl SchemaRegistry {
                     && matches!(codec.real_type(), ColumnType::ENUM | ColumnType::SET)
                     && let Some(column) = info_columns.iter().find(|c| &c.name == name)
                 {
-                    codec.labels = parse_labels(&column.column_type).map(Into::into);
+                    codec.labels = parse_labels(&column.column_type).map(|labels| {
+                        labels.iter().map(|label| stored_label(label, column.charset.as_deref())).collect()
+                    });
                 }
             }
         }
@@ -724,6 +726,19 @@ fn fill_from_info(codec: &mut crate::binlog::ColumnCodec, column: &ColumnDef) {
     }
 }
 
+/// An ENUM/SET label as the server stores it in a column of `charset`: a character the set has
+/// no code for becomes `?` (measured on MariaDB 10.11: `ENUM('中')` in latin1 is `'?'`, a 4-byte
+/// character in utf8mb3 too). A DDL in the binlog states labels as the client wrote them.
+fn stored_label(label: &str, charset: Option<&str>) -> String {
+    let charset = charset.unwrap_or("binary").to_ascii_lowercase();
+    let holds = |c: char| match charset.as_str() {
+        "utf8" | "utf8mb3" => c <= '\u{ffff}',
+        "ascii" => c.is_ascii(),
+        name => Charset::from_name(name).holds(c),
+    };
+    label.chars().map(|c| if holds(c) { c } else { '?' }).collect()
+}
+
 /// Labels of `enum('a','b')` / `set('x','y')`; quotes inside labels are doubled.
 pub(super) fn parse_labels(column_type: &str) -> Option<Vec<String>> {
     let open = column_type.find('(')?;
@@ -777,6 +792,19 @@ mod tests {
         history.apply(ddl, "db").unwrap();
         let def = history.get(&QualifiedName { schema: "db".into(), table: "t".into() }).unwrap();
         assert_eq!(def.columns[0].column_type, shown);
+    }
+
+    #[test]
+    fn labels_keep_only_what_their_charset_holds() {
+        assert_eq!(stored_label("中é€x😀", Some("latin1")), "?é€x?");
+        assert_eq!(stored_label("中é€x😀", Some("utf8mb3")), "中é€x?");
+        assert_eq!(stored_label("中é€x😀", Some("utf8mb4")), "中é€x😀");
+        assert_eq!(stored_label("中é€x😀", Some("ascii")), "???x?");
+        assert_eq!(stored_label("Ÿ€x", Some("latin2")), "??x");
+        assert_eq!(stored_label("жé€x", Some("cp1251")), "ж?€x");
+        // Multi-byte sets keep what they are given (MariaDB makes big5's é, € and 丂 `?`).
+        assert_eq!(stored_label("中é€丂x", Some("big5")), "中é€丂x");
+        assert_eq!(stored_label("中x", None), "中x");
     }
 
     #[test]
