@@ -445,15 +445,16 @@ impl Assembler {
             );
             return Ok(self.commit(header));
         }
-        let quoting = Quoting::of_sql_mode(read_under_sql_mode(&query.sql, query.sql_mode));
+        let sql_mode = read_under_sql_mode(&query.sql, query.sql_mode);
+        let quoting = Quoting::of_sql_mode(sql_mode);
         let statement = ddl::classify_in(&query.sql, &query.schema, quoting);
         let skipped = self.open.as_ref().is_some_and(|o| o.skipped);
         match &statement {
             Statement::TableDdl { kind, tables } => {
-                self.apply_ddl(header, &statement, &query).await?;
+                self.apply_ddl(header, &statement, &query, sql_mode).await?;
                 let captured = tables.iter().find(|t| self.config.filter.matches(&t.schema, &t.table));
                 if let Some(child) = tables.first().filter(|t| Some(*t) == captured && !skipped) {
-                    self.warn_of_cascades(header, &query, child);
+                    self.warn_of_cascades(header, &query, quoting, child);
                 }
                 if let Some(table) = captured
                     && self.config.emit_ddl
@@ -469,7 +470,7 @@ impl Assembler {
                     self.add_change(change, query.sql.len() + 256);
                 }
             }
-            Statement::SchemaDdl { .. } => self.apply_ddl(header, &statement, &query).await?,
+            Statement::SchemaDdl { .. } => self.apply_ddl(header, &statement, &query, sql_mode).await?,
             Statement::Dml { tables } => {
                 let captured = if tables.is_empty() {
                     Some(format!("(unknown, in schema '{}')", query.schema))
@@ -566,26 +567,33 @@ impl Assembler {
         Ok(())
     }
 
-    /// Keep the schema history in step with a DDL statement (also while skipping to the start
-    /// position: later rows need the definitions it leaves).
+    /// Keep the schema history in step with a DDL statement read under `sql_mode` (also while
+    /// skipping to the start position: later rows need the definitions it leaves).
     async fn apply_ddl(
         &mut self,
         header: &EventHeader,
         statement: &Statement,
         query: &crate::binlog::query::Query,
+        sql_mode: Option<u64>,
     ) -> Result<(), AssembleError> {
         let at = self.origin(header).position;
         let filter = &self.config.filter;
         self.registry
-            .apply_ddl(statement, query, &at, |schema, table| filter.matches(schema, table))
+            .apply_ddl(statement, query, sql_mode, &at, |schema, table| filter.matches(schema, table))
             .await
             .map_err(|source| AssembleError::Schema { position: at, source })
     }
 
     /// A DDL that gives a captured table a foreign key whose action changes its rows: those
     /// changes will not be in the binlog (see [`foreign_keys`]).
-    fn warn_of_cascades(&self, header: &EventHeader, query: &crate::binlog::query::Query, child: &QualifiedName) {
-        let cascades = foreign_keys::declared_in(&query.sql, &query.schema, child);
+    fn warn_of_cascades(
+        &self,
+        header: &EventHeader,
+        query: &crate::binlog::query::Query,
+        quoting: Quoting,
+        child: &QualifiedName,
+    ) {
+        let cascades = foreign_keys::declared_in(&query.sql, &query.schema, quoting, child);
         if let Some(finding) = foreign_keys::finding(&cascades) {
             tracing::warn!(position = %self.origin(header).position, fix = %finding.fix, "{}", finding.problem);
         }

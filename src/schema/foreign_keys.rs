@@ -7,7 +7,7 @@
 //! definitions and later from each DDL that declares one, so the gap is never silent.
 
 use super::ddl::QualifiedName;
-use super::sql::{Lexer, Parser, Token};
+use super::sql::{Lexer, Parser, Quoting, Token};
 use crate::source::preflight::Finding;
 use crate::source::{Connection, Flavor, SourceError};
 
@@ -34,8 +34,8 @@ impl std::fmt::Display for Cascade {
 
 /// The changing foreign keys a CREATE TABLE or ALTER TABLE text declares on `child` (a binlog
 /// statement, or `SHOW CREATE TABLE`'s), whether as a table constraint or on a column.
-pub fn declared_in(sql: &str, default_schema: &str, child: &QualifiedName) -> Vec<Cascade> {
-    let tokens: Vec<Token> = Lexer::new(sql).collect();
+pub fn declared_in(sql: &str, default_schema: &str, quoting: Quoting, child: &QualifiedName) -> Vec<Cascade> {
+    let tokens: Vec<Token> = Lexer::quoting(sql, quoting).collect();
     let mut p = Parser::new(&tokens, default_schema);
     let mut cascades = Vec::new();
     let mut constraint = None;
@@ -125,7 +125,7 @@ pub async fn check(
             Err(SourceError::Server { code: 1146, .. }) => continue,
             Err(e) => return Err(e),
         };
-        cascades.extend(declared_in(&definition, &child.schema, &child));
+        cascades.extend(declared_in(&definition, &child.schema, Quoting::default(), &child));
     }
     Ok(finding(&cascades))
 }
@@ -169,7 +169,7 @@ mod tests {
                      (`rid`) REFERENCES `par` (`id`) ON DELETE RESTRICT ON UPDATE NO ACTION,\n  CONSTRAINT \
                      `positive` CHECK (`id` > 0)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
         let child = name("p", "chi");
-        let found = declared_in(shown, "p", &child);
+        let found = declared_in(shown, "p", Quoting::default(), &child);
         assert_eq!(
             found,
             [
@@ -196,14 +196,19 @@ mod tests {
         let alter = "ALTER TABLE c ADD FOREIGN KEY (a) REFERENCES p (id) MATCH FULL ON UPDATE SET DEFAULT, \
                      ADD CONSTRAINT k FOREIGN KEY (b) REFERENCES q (id), \
                      ADD CONSTRAINT two FOREIGN KEY fk_ab (a, b) REFERENCES x.pq (a, b) ON DELETE CASCADE";
-        let found: Vec<String> = declared_in(alter, "db", &child).iter().map(ToString::to_string).collect();
+        let found: Vec<String> =
+            declared_in(alter, "db", Quoting::default(), &child).iter().map(ToString::to_string).collect();
         assert_eq!(found, ["db.c (-> db.p ON UPDATE SET DEFAULT)", "db.c (two -> x.pq ON DELETE CASCADE)"]);
         let create = "CREATE TABLE c (id INT PRIMARY KEY, a INT REFERENCES p(id) ON DELETE CASCADE)";
-        assert_eq!(declared_in(create, "db", &child)[0].to_string(), "db.c (-> db.p ON DELETE CASCADE)");
+        assert_eq!(
+            declared_in(create, "db", Quoting::default(), &child)[0].to_string(),
+            "db.c (-> db.p ON DELETE CASCADE)"
+        );
         assert!(
             declared_in(
                 "CREATE TABLE c (id INT, r VARCHAR(10) COMMENT 'REFERENCES p ON DELETE CASCADE')",
                 "db",
+                Quoting::default(),
                 &child
             )
             .is_empty()

@@ -11,7 +11,7 @@ use super::history::{
 };
 use super::journal::{HistoryRecord, compare_positions};
 use super::keys::{self, HASH_COLUMN_PREFIX};
-use super::sql::{Quoting, push_escaped, read_under_sql_mode};
+use super::sql::{Quoting, push_escaped};
 use super::sql_type::{ColumnTypeStyle, as_server_shows, data_type_matches, derived_mysql_type, jdbc_type};
 use super::{Column, TableSchema};
 use crate::binlog::query::Query;
@@ -220,11 +220,13 @@ impl SchemaRegistry {
     /// Apply a DDL statement (of the QUERY event at `at`): the schema history follows it, cached
     /// lookups it may have changed are dropped. A DDL that cannot be applied is an error when it
     /// names a `captured` table; a table not captured is forgotten instead (looked up again should
-    /// its rows ever be wanted), so it cannot stop the capture of the others.
+    /// its rows ever be wanted), so it cannot stop the capture of the others. `sql_mode` is the
+    /// mode the statement was read under ([`super::read_under_sql_mode`]).
     pub async fn apply_ddl(
         &mut self,
         statement: &Statement,
         query: &Query,
+        sql_mode: Option<u64>,
         at: &BinlogPosition,
         captured: impl Fn(&str, &str) -> bool,
     ) -> Result<(), SchemaError> {
@@ -251,7 +253,6 @@ impl SchemaRegistry {
         if !matches!(statement, Statement::TableDdl { .. } | Statement::SchemaDdl { .. }) {
             return Ok(());
         }
-        let sql_mode = read_under_sql_mode(&query.sql, query.sql_mode);
         let mode = |bit: u64| sql_mode.is_some_and(|mode| mode & bit != 0);
         // MariaDB's sql_mode=ORACLE changes what some type names mean (MySQL 5.7's ORACLE does not).
         let oracle_types = self.column_types == ColumnTypeStyle::Mariadb && mode(MARIADB_MODE_ORACLE);
@@ -844,7 +845,7 @@ mod tests {
         for table in ["kept", "other"] {
             let sql = format!("ALTER TABLE {table} DROP COLUMN nope");
             let statement = super::super::ddl::classify(&sql, "s");
-            let result = registry.apply_ddl(&statement, &query(&sql), &at, captured).await;
+            let result = registry.apply_ddl(&statement, &query(&sql), None, &at, captured).await;
             match table {
                 "kept" => assert!(matches!(result, Err(SchemaError::History(_))), "{result:?}"),
                 _ => result.unwrap(),
@@ -870,7 +871,7 @@ mod tests {
         registry.settling = Some(Settling { settled: at(500), tables: [name("t")].into() });
         let mut ddl = async |sql: &str, offset: u64| {
             let statement = super::super::ddl::classify(sql, "s");
-            registry.apply_ddl(&statement, &query(sql), &at(offset), |_, _| true).await.unwrap();
+            registry.apply_ddl(&statement, &query(sql), None, &at(offset), |_, _| true).await.unwrap();
         };
         ddl("ALTER TABLE t ADD COLUMN c INT", 100).await;
         ddl("ALTER TABLE u ADD COLUMN c INT", 200).await;
